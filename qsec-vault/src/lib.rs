@@ -9,6 +9,14 @@
 //! qsec_vault::install_crypto_provider();
 //! ```
 
+pub mod client;
+mod error;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use client::{VaultClient, VaultConfig};
+pub use error::{Error, Result};
+
 /// Installs ring as the process-wide rustls crypto provider.
 ///
 /// qsec uses one provider everywhere (reqwest, kube, axum's TLS), chosen
