@@ -10,12 +10,20 @@
 //! ```
 
 pub mod client;
+mod clock;
 mod error;
+mod lease_file;
+mod provision;
+mod renew;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use client::{VaultClient, VaultConfig};
+pub use clock::{Clock, ManualClock, SystemClock, from_unix_seconds, unix_seconds};
 pub use error::{Error, Result};
+pub use lease_file::{FileLeaseStore, LEASE_FILE_NAME};
+pub use provision::{Change, ProvisionedApp, Provisioner};
+pub use renew::{Item, Limit, RenewalPolicy, RenewalReport, Renewer, RenewerStatus, RevokeReport};
 
 /// Installs ring as the process-wide rustls crypto provider.
 ///
