@@ -116,7 +116,7 @@ pub struct RevokeReport {
 ///
 /// The renewer does not read the clock: callers pass `now`, so tests drive
 /// hours of renewals without sleeping ([`crate::ManualClock`] and
-/// [`Renewer::run`] do this for a loop).
+/// [`Renewer::run_until`] do this for a loop).
 pub struct Renewer {
     vault: Arc<dyn VaultBackend>,
     bundle: LeaseBundle,
@@ -539,7 +539,7 @@ mod tests {
             updates.wait_for(|s| s.token_expires_at > at(6)).await.unwrap();
         };
         let last = renewer.run_until(&clock, Some(&store), &status, stop).await;
-        assert!(last.renewals >= 4, "{last:?}");
+        assert!(last.renewals >= 3, "{last:?}");
         assert!(last.token_expires_at > at(6));
         assert_eq!(last.token_expiring, None);
         assert!(clock.now() < last.token_expires_at, "never lapsed");
