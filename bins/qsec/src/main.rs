@@ -1,12 +1,12 @@
-//! `qsec`: the command-line tool of qsec.
+//! `qsec`: the command-line tool of qsec. Parses the command line and hands
+//! each subcommand to the crate that does the work.
 
-use std::path::PathBuf;
+mod commands;
 
-use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
-use qsec_core::{AppRef, QsecLayout};
+use clap::{Parser, Subcommand};
 
-/// Vault secrets for Kubernetes pods: plan, provision and inspect qsec apps.
+/// Vault secrets for Kubernetes pods: plan and inspect qsec apps, and run a
+/// local dev Vault.
 #[derive(Parser)]
 #[command(name = "qsec", version, about)]
 struct Cli {
@@ -18,54 +18,23 @@ struct Cli {
 enum Command {
     /// Work with one app's Vault objects.
     #[command(subcommand)]
-    App(AppCommand),
-}
-
-#[derive(Subcommand)]
-enum AppCommand {
-    /// Print the AppRole, policies and token role qsec creates for an app,
-    /// without talking to Vault.
-    Plan {
-        /// The app, as PROVIDER.CLUSTER.APP.
-        #[arg(default_value = "aws.stg.myapp")]
-        app: AppRef,
-        /// A JSON file overriding parts of the default (seed) layout.
-        #[arg(long, value_name = "FILE")]
-        layout: Option<PathBuf>,
-        /// How to print the plan.
-        #[arg(long, value_enum, default_value_t = Output::Text)]
-        output: Output,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Output {
-    /// The seed's notation, for people.
-    Text,
-    /// JSON, for scripts.
-    Json,
+    App(commands::app::AppCommand),
+    /// Local development helpers.
+    #[command(subcommand)]
+    Dev(commands::dev::DevCommand),
 }
 
 fn main() -> anyhow::Result<()> {
     qsec_vault::install_crypto_provider();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QSEC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
-        Command::App(AppCommand::Plan { app, layout, output }) => {
-            let layout = match layout {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading layout file {}", path.display()))?;
-                    serde_json::from_str::<QsecLayout>(&text)
-                        .with_context(|| format!("parsing layout file {}", path.display()))?
-                }
-                None => QsecLayout::default(),
-            };
-            let plan = layout.plan(&app)?;
-            let text = match output {
-                Output::Text => plan.to_string(),
-                Output::Json => serde_json::to_string_pretty(&plan)?,
-            };
-            println!("{text}");
-        }
+        Command::App(command) => commands::app::run(command),
+        Command::Dev(command) => commands::dev::run(command),
     }
-    Ok(())
 }

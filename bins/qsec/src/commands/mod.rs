@@ -1,0 +1,4 @@
+//! One module per subcommand group; each only parses and wires.
+
+pub(crate) mod app;
+pub(crate) mod dev;
