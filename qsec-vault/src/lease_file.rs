@@ -61,7 +61,8 @@ impl FileLeaseStore {
         let json = serde_json::to_vec_pretty(bundle).map_err(|e| self.error(format!("encoding: {e}")))?;
         let temporary = dir.join(format!(".{LEASE_FILE_NAME}.{}.tmp", std::process::id()));
         let written = (|| {
-            let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
+            let mut file =
+                std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
             // The mode above only applies to new files; a stale temporary
             // from a crash might have kept wider permissions.
             file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
@@ -106,7 +107,9 @@ impl FileLeaseStore {
 
     async fn blocking<T: Send + 'static>(&self, job: impl FnOnce(Self) -> Result<T> + Send + 'static) -> Result<T> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || job(store)).await.map_err(|e| self.error(format!("file task failed: {e}")))?
+        tokio::task::spawn_blocking(move || job(store))
+            .await
+            .map_err(|e| self.error(format!("file task failed: {e}")))?
     }
 }
 
@@ -133,8 +136,13 @@ mod tests {
     use super::*;
 
     fn bundle() -> LeaseBundle {
-        let token =
-            StoredToken { token: "hvs.secret".into(), accessor: "acc".into(), lease_duration: 300, renewable: true, obtained_at: 10 };
+        let token = StoredToken {
+            token: "hvs.secret".into(),
+            accessor: "acc".into(),
+            lease_duration: 300,
+            renewable: true,
+            obtained_at: 10,
+        };
         let lease = Lease {
             lease_id: "database/creds/app/1".into(),
             lease_duration: 60,
@@ -156,7 +164,8 @@ mod tests {
         assert_eq!(loaded.leases[0].lease_id, "database/creds/app/1");
         let mode = std::fs::metadata(store.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let names: Vec<_> = std::fs::read_dir(dir.path().join("leases")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path().join("leases")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, [LEASE_FILE_NAME]);
         store.remove().await.unwrap();
         store.remove().await.unwrap();

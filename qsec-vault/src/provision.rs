@@ -100,8 +100,10 @@ impl<'a> Provisioner<'a> {
             app: plan.app.to_string(),
             reason: format!("{path} does not exist; the AppRole was not created"),
         })?;
-        response.data.as_ref().and_then(|data| data.get_str("role_id")).map(RoleId::new).ok_or_else(|| {
-            Error::Decode { operation: "read RoleID".into(), path, reason: "no data.role_id in the answer".into() }
+        response.data.as_ref().and_then(|data| data.get_str("role_id")).map(RoleId::new).ok_or_else(|| Error::Decode {
+            operation: "read RoleID".into(),
+            path,
+            reason: "no data.role_id in the answer".into(),
         })
     }
 

@@ -31,7 +31,12 @@ pub struct RenewalPolicy {
 
 impl Default for RenewalPolicy {
     fn default() -> Self {
-        Self { renew_at: 2.0 / 3.0, jitter: 0.1, expiry_margin: Duration::from_secs(30), retry_after: Duration::from_secs(1) }
+        Self {
+            renew_at: 2.0 / 3.0,
+            jitter: 0.1,
+            expiry_margin: Duration::from_secs(30),
+            retry_after: Duration::from_secs(1),
+        }
     }
 }
 
@@ -229,7 +234,8 @@ impl Renewer {
 
     /// The state of every item at `now`.
     pub fn status(&self, now: SystemTime) -> RenewerStatus {
-        let expiring = |t: &Tracked| t.limit.is_some() && t.expires_at.checked_sub(self.margin(t)).is_none_or(|at| at <= now);
+        let expiring =
+            |t: &Tracked| t.limit.is_some() && t.expires_at.checked_sub(self.margin(t)).is_none_or(|at| at <= now);
         let token = &self.items[0];
         RenewerStatus {
             token_expires_at: token.expires_at,
@@ -386,12 +392,20 @@ mod tests {
     }
 
     fn auth(ttl: u64) -> AuthInfo {
-        serde_json::from_value(serde_json::json!({ "client_token": "t", "accessor": "a", "lease_duration": ttl, "renewable": true }))
-            .unwrap()
+        serde_json::from_value(
+            serde_json::json!({ "client_token": "t", "accessor": "a", "lease_duration": ttl, "renewable": true }),
+        )
+        .unwrap()
     }
 
     fn bundle(token_ttl: u64, leases: &[(&str, u64, bool)]) -> LeaseBundle {
-        let token = StoredToken { token: "t".into(), accessor: "a".into(), lease_duration: token_ttl, renewable: true, obtained_at: START };
+        let token = StoredToken {
+            token: "t".into(),
+            accessor: "a".into(),
+            lease_duration: token_ttl,
+            renewable: true,
+            obtained_at: START,
+        };
         let leases = leases
             .iter()
             .map(|(id, ttl, renewable)| Lease {
@@ -489,8 +503,11 @@ mod tests {
                 errors: vec!["lease not found".into()],
             })
         });
-        let mut renewer =
-            Renewer::new(Arc::new(vault), bundle(300, &[("db/1", 60, true), ("db/2", 60, true), ("static", 60, false)]), no_jitter());
+        let mut renewer = Renewer::new(
+            Arc::new(vault),
+            bundle(300, &[("db/1", 60, true), ("db/2", 60, true), ("static", 60, false)]),
+            no_jitter(),
+        );
         let report = renewer.renew_due(at(40)).await;
         assert_eq!(report.renewed, [(Item::Lease("db/1".into()), Duration::from_secs(60))]);
         assert_eq!(report.failed.len(), 1);
@@ -510,7 +527,11 @@ mod tests {
             let mut calls = calls.lock().unwrap();
             *calls += 1;
             if *calls == 1 {
-                Err(qsec_core::Error::Transport { operation: "renew".into(), path: "auth/token/renew-self".into(), reason: "connection refused".into() })
+                Err(qsec_core::Error::Transport {
+                    operation: "renew".into(),
+                    path: "auth/token/renew-self".into(),
+                    reason: "connection refused".into(),
+                })
             } else {
                 Ok(auth(300))
             }
@@ -560,7 +581,8 @@ mod tests {
             log.lock().unwrap().push("token".into());
             Ok(())
         });
-        let mut renewer = Renewer::new(Arc::new(vault), bundle(300, &[("db/1", 60, true), ("aws/1", 60, true)]), no_jitter());
+        let mut renewer =
+            Renewer::new(Arc::new(vault), bundle(300, &[("db/1", 60, true), ("aws/1", 60, true)]), no_jitter());
         let report = renewer.revoke_all().await;
         assert!(report.failed.is_empty());
         assert_eq!(*order.lock().unwrap(), ["db/1", "aws/1", "token"]);

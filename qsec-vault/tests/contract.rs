@@ -207,7 +207,9 @@ async fn dynamic_leases_die_with_their_token(h: &Harness) {
     )
     .await
     .unwrap();
-    root.write("aws/roles/aws.stg.myapp", &json!({ "credential_type": "iam_user", "policy_document": "{}" })).await.unwrap();
+    root.write("aws/roles/aws.stg.myapp", &json!({ "credential_type": "iam_user", "policy_document": "{}" }))
+        .await
+        .unwrap();
 
     let secret_id = plain_secret_id(&*controller, &app).await;
     let session = h.session();
@@ -221,7 +223,8 @@ async fn dynamic_leases_die_with_their_token(h: &Harness) {
     assert_eq!(renewal.lease_id, db.lease_id);
     let aws = session.read("aws/creds/aws.stg.myapp").await.unwrap().expect("aws creds");
     let keys = aws.data.clone().unwrap();
-    let (access, secret) = (keys.get_str("access_key").unwrap().to_owned(), keys.get_str("secret_key").unwrap().to_owned());
+    let (access, secret) =
+        (keys.get_str("access_key").unwrap().to_owned(), keys.get_str("secret_key").unwrap().to_owned());
     assert!(h.vault.aws_credentials_valid(&access, &secret));
 
     session.revoke_self().await.unwrap();

@@ -45,10 +45,8 @@ async fn serves_seeded_secrets_and_stops_on_sigterm() {
 
 #[test]
 fn refuses_non_loopback_and_bad_seeds() {
-    let output = Command::new(env!("CARGO_BIN_EXE_qsec"))
-        .args(["dev", "vault", "--listen", "0.0.0.0:0"])
-        .output()
-        .unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_qsec")).args(["dev", "vault", "--listen", "0.0.0.0:0"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("only listens on loopback"));
 

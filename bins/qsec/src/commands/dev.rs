@@ -44,7 +44,9 @@ fn parse_seed(text: &str) -> Result<(String, serde_json::Value), String> {
 pub(crate) fn run(command: DevCommand) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match command {
-        DevCommand::Vault { listen, root_token, kv_v1, seeds } => runtime.block_on(dev_vault(listen, root_token, kv_v1, seeds)),
+        DevCommand::Vault { listen, root_token, kv_v1, seeds } => {
+            runtime.block_on(dev_vault(listen, root_token, kv_v1, seeds))
+        }
     }
 }
 
@@ -73,7 +75,10 @@ async fn dev_vault(
     println!("    export VAULT_ADDR={url}");
     println!("    export VAULT_TOKEN={}", vault.root_token());
     println!();
-    println!("secret/ is kv {}; also pki/, database/, aws/, auth/approle/, auth/kubernetes/.", if kv_v1 { "v1" } else { "v2" });
+    println!(
+        "secret/ is kv {}; also pki/, database/, aws/, auth/approle/, auth/kubernetes/.",
+        if kv_v1 { "v1" } else { "v2" }
+    );
     println!("Everything lives in memory; Ctrl-C stops it.");
     shutdown_signal().await;
     server.shutdown().await;
