@@ -41,6 +41,7 @@
 
 mod app_ref;
 mod backend;
+pub mod delivery;
 mod error;
 mod issuer;
 mod layout;

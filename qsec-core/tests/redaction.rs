@@ -79,6 +79,8 @@ fn envelopes_and_credentials_redact() {
         debug_only
     );
     check!(IssuedSecretId::Wrapped(wrap_info()), debug_only);
+    check!(qsec_core::delivery::SecretIdDelivery::Plain { secret_id: SecretId::new(VALUE) }, debug_only);
+    check!(qsec_core::delivery::SecretIdDelivery::Wrapped { wrapped_secret_id: WrappingToken::new(VALUE) }, debug_only);
     let response: VaultResponse = serde_json::from_value(serde_json::json!({
         "lease_id": "database/creds/app/1", "lease_duration": 60, "renewable": true,
         "data": { "username": "v-app", "password": VALUE },

@@ -17,7 +17,7 @@ pub const INIT_PORT: &str = "qsec.io/init-port";
 pub const INJECT: &str = "qsec.io/inject";
 
 /// The port `qsec-init` listens on unless [`INIT_PORT`] says otherwise.
-pub const DEFAULT_INIT_PORT: u16 = 8099;
+pub use qsec_core::delivery::DEFAULT_INIT_PORT;
 
 /// The app a pod belongs to: `None` when it has no [`APPROLE`] annotation,
 /// an error when the annotation is not a valid app reference.
