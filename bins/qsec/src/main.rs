@@ -5,8 +5,8 @@ mod commands;
 
 use clap::{Parser, Subcommand};
 
-/// Vault secrets for Kubernetes pods: plan and inspect qsec apps, and run a
-/// local dev Vault.
+/// Vault secrets for Kubernetes pods: plan and inspect qsec apps, render
+/// templates, and run a local dev Vault.
 #[derive(Parser)]
 #[command(name = "qsec", version, about)]
 struct Cli {
@@ -22,6 +22,9 @@ enum Command {
     /// Local development helpers.
     #[command(subcommand)]
     Dev(commands::dev::DevCommand),
+    /// Go templates as qsec renders them.
+    #[command(subcommand)]
+    Template(commands::template::TemplateCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +39,6 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::App(command) => commands::app::run(command),
         Command::Dev(command) => commands::dev::run(command),
+        Command::Template(command) => commands::template::run(command),
     }
 }
