@@ -1,0 +1,1 @@
+//! qsec-init: its logic, unit-tested here; `main.rs` only parses settings and calls it.

@@ -1,0 +1,3 @@
+//! The `qsec-init` binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! qsec-refresh: its logic, unit-tested here; `main.rs` only parses settings and calls it.

@@ -1,0 +1,3 @@
+//! The `qsec-refresh` binary.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! The `qsec-secret-api` binary.
+
+fn main() {}
