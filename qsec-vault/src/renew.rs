@@ -95,6 +95,10 @@ pub struct RenewalReport {
 pub struct RenewerStatus {
     /// When the token expires unless renewed.
     pub token_expires_at: SystemTime,
+    /// Why the token can no longer be extended, as soon as that is known
+    /// (before it enters the expiry margin), so a health check can warn
+    /// early; `None` while renewals extend it.
+    pub token_limit: Option<Limit>,
     /// Set when the token cannot be extended and is within the expiry
     /// margin: the pod should be replaced before it expires.
     pub token_expiring: Option<Limit>,
@@ -239,6 +243,7 @@ impl Renewer {
         let token = &self.items[0];
         RenewerStatus {
             token_expires_at: token.expires_at,
+            token_limit: token.limit,
             token_expiring: if expiring(token) { token.limit } else { None },
             expiring_leases: self
                 .items
@@ -441,6 +446,7 @@ mod tests {
         assert_eq!(now, at(2000));
         let status = renewer.status(now);
         assert_eq!(status.token_expires_at, at(2300));
+        assert_eq!(status.token_limit, None);
         assert_eq!(status.token_expiring, None);
         assert_eq!(status.renewals, 10);
         assert_eq!(renewer.bundle().token.obtained_at, START + 2000);
@@ -478,6 +484,7 @@ mod tests {
         let next = renewer.next_renewal().unwrap();
         renewer.renew_due(next).await;
         assert_eq!(renewer.next_renewal(), None, "capped: nothing left to renew");
+        assert_eq!(renewer.status(next).token_limit, Some(Limit::MaxTtl), "known before the margin");
         assert_eq!(renewer.status(next).token_expiring, None, "not yet within the margin");
         let expires_at = renewer.status(next).token_expires_at;
         let warn_at = expires_at - Duration::from_secs(30);

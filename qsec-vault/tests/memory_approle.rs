@@ -98,10 +98,9 @@ fn a_role_needs_a_constraint() {
 fn role_id_can_be_set_but_not_shared() {
     let vault = vault();
     app_role(&vault);
-    assert_eq!(
-        post(&vault, "root", "auth/approle/role/aws.stg.myapp/role-id", json!({"role_id": "custom"})).status,
-        204
-    );
+    let set = post(&vault, "root", "auth/approle/role/aws.stg.myapp/role-id", json!({"role_id": "custom"}));
+    // The documented sample answers the new RoleID (Vault itself says 204).
+    assert_eq!((set.status, &set.data().unwrap()["role_id"]), (200, &json!("custom")));
     assert_eq!(get(&vault, "root", "auth/approle/role/aws.stg.myapp/role-id").data().unwrap()["role_id"], "custom");
     post(&vault, "root", "auth/approle/role/other", json!({}));
     let clash = post(&vault, "root", "auth/approle/role/other/role-id", json!({"role_id": "custom"}));

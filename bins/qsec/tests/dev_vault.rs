@@ -55,5 +55,12 @@ fn refuses_non_loopback_and_bad_seeds() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("not inside the kv mount secret/"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("seed sys/x: no kv mount there"));
+
+    let output = Command::new(env!("CARGO_BIN_EXE_qsec"))
+        .args(["dev", "vault", "--listen", "127.0.0.1:0", "--seed", "pki/x={}"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pki/ is not a kv mount"));
 }

@@ -806,6 +806,13 @@ impl Acl {
             .is_some_and(|p| !p.is_deny() && bit != 0 && p.capabilities & bit != 0)
     }
 
+    /// Whether a `SCAN` (OpenBao's recursive list) of `path` is allowed:
+    /// `scan` has no [`Capability`] variant, so [`Acl::allows`] cannot say.
+    /// Looked up as a list is, with the trailing-slash fallbacks.
+    pub fn allows_scan(&self, path: &str) -> bool {
+        self.root || self.lookup(path, true).is_some_and(|p| !p.is_deny() && p.capabilities & SCAN != 0)
+    }
+
     /// The full check Vault makes on a request: the capability, then the
     /// wrapping TTL bounds, then (for read, create, update and patch) the
     /// required, denied and allowed parameters, and (for list) the

@@ -182,7 +182,41 @@ fn percent_decode(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Every request: Vault's `/v1/*` API, all methods including `LIST`.
+/// The media type of a `Content-Type` value, lowercased, without parameters.
+fn media_type(content_type: &str) -> String {
+    content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// Vault takes `PATCH` only as a JSON merge patch, and says so.
+fn check_patch_content_type(content_type: &str) -> Result<(), (u16, String)> {
+    match media_type(content_type).as_str() {
+        "" => Err((400, "mime: no media type".to_owned())),
+        "application/merge-patch+json" => Ok(()),
+        other => Err((415, format!("PATCH requires Content-Type of application/merge-patch+json, got {other:?}"))),
+    }
+}
+
+/// Whether a body is form data, as Vault decides: a form media type and a
+/// body that does not start like JSON (`curl -d @payload.json` sends JSON
+/// under the form media type).
+fn is_form(content_type: &str, body: &[u8]) -> bool {
+    media_type(content_type) == "application/x-www-form-urlencoded"
+        && body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{')
+}
+
+/// Form fields as a JSON object of strings; a repeated field's values are
+/// joined with commas, as Vault joins them.
+fn form_body(body: &[u8]) -> Value {
+    let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in url::form_urlencoded::parse(body) {
+        fields.entry(key.into_owned()).or_default().push(value.into_owned());
+    }
+    Value::Object(fields.into_iter().map(|(key, values)| (key, Value::String(values.join(",")))).collect())
+}
+
+/// Every request: Vault's `/v1/*` API, all methods including `LIST` and
+/// `SCAN` (and their `GET ?list=true`, `?scan=true` forms), bodies as JSON
+/// or as form data the way Vault reads them, `PATCH` as a JSON merge patch.
 async fn handle(
     State(vault): State<MemoryVault>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -196,13 +230,19 @@ async fn handle(
     let mut query: BTreeMap<String, String> =
         parts.uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let head = parts.method.as_str() == "HEAD";
+    let flag = |query: &BTreeMap<String, String>, name: &str| query.get(name).is_some_and(|v| v == "true" || v == "1");
     let method = match parts.method.as_str() {
-        "GET" | "HEAD" if query.get("list").is_some_and(|v| v == "true" || v == "1") => {
+        "GET" | "HEAD" if flag(&query, "list") => {
             query.remove("list");
             Method::List
         }
+        "GET" | "HEAD" if flag(&query, "scan") => {
+            query.remove("scan");
+            Method::Scan
+        }
         "GET" | "HEAD" => Method::Get,
         "LIST" => Method::List,
+        "SCAN" => Method::Scan,
         "POST" => Method::Post,
         "PUT" => Method::Put,
         "PATCH" => Method::Patch,
@@ -213,15 +253,24 @@ async fn handle(
         Ok(bytes) => bytes,
         Err(_) => return error_response(413, "http: request body too large"),
     };
-    let body = if bytes.iter().all(u8::is_ascii_whitespace) || matches!(method, Method::Get | Method::List) {
-        Value::Null
-    } else {
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(value @ (Value::Object(_) | Value::Null)) => value,
-            Ok(_) => return error_response(400, "failed to parse JSON input: the body must be a JSON object"),
-            Err(e) => return error_response(400, &format!("failed to parse JSON input: {e}")),
-        }
-    };
+    let content_type = header_str(&parts.headers, "content-type").unwrap_or_default();
+    if method == Method::Patch
+        && let Err((status, message)) = check_patch_content_type(&content_type)
+    {
+        return error_response(status, &message);
+    }
+    let body =
+        if bytes.iter().all(u8::is_ascii_whitespace) || matches!(method, Method::Get | Method::List | Method::Scan) {
+            Value::Null
+        } else if is_form(&content_type, &bytes) {
+            form_body(&bytes)
+        } else {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(value @ (Value::Object(_) | Value::Null)) => value,
+                Ok(_) => return error_response(400, "failed to parse JSON input: the body must be a JSON object"),
+                Err(e) => return error_response(400, &format!("failed to parse JSON input: {e}")),
+            }
+        };
     let token = header_str(&parts.headers, "x-vault-token").or_else(|| {
         header_str(&parts.headers, "authorization")
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).map(|t| t.trim().to_owned()))
@@ -249,6 +298,21 @@ mod tests {
         assert_eq!(percent_decode("sys/policies/acl/secret-api%2Fread"), "sys/policies/acl/secret-api/read");
         assert_eq!(percent_decode("bad%zz"), "bad%zz");
         assert_eq!(percent_decode("end%2"), "end%2");
+    }
+
+    #[test]
+    fn reads_form_bodies_as_vault_does() {
+        assert!(is_form("application/x-www-form-urlencoded", b"type=irrevocable"));
+        assert!(!is_form("application/x-www-form-urlencoded", b" {\"a\": 1}"));
+        assert!(!is_form("application/json", b"a=b"));
+        assert_eq!(form_body(b"a=1&b=x%20y&a=2"), serde_json::json!({"a": "1,2", "b": "x y"}));
+    }
+
+    #[test]
+    fn patches_must_be_merge_patches() {
+        assert!(check_patch_content_type("application/merge-patch+json; charset=utf-8").is_ok());
+        assert_eq!(check_patch_content_type("application/json").unwrap_err().0, 415);
+        assert_eq!(check_patch_content_type("").unwrap_err().0, 400);
     }
 
     #[test]

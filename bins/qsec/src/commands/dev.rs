@@ -22,17 +22,19 @@ pub(crate) enum DevCommand {
         /// Mount kv v1 instead of kv v2 at secret/.
         #[arg(long)]
         kv_v1: bool,
-        /// Seed a secret: PATH=JSON, e.g. secret/myapp/db='{"password":"x"}'. Repeatable.
+        /// Seed a secret in a kv mount: PATH=JSON, e.g. secret/myapp/db='{"password":"x"}'. Repeatable.
         #[arg(long = "seed", value_name = "PATH=JSON", value_parser = parse_seed)]
         seeds: Vec<(String, serde_json::Value)>,
     },
 }
 
+/// Reads `PATH=JSON`. Whether PATH lies in a kv mount is the vault's to
+/// say when it is built (any kv mount will do, not only `secret/`).
 fn parse_seed(text: &str) -> Result<(String, serde_json::Value), String> {
     let (path, json) = text.split_once('=').ok_or("expected PATH=JSON, e.g. secret/myapp/db='{\"k\":\"v\"}'")?;
     let path = path.trim().trim_matches('/');
-    if !path.starts_with("secret/") || path.len() == "secret/".len() {
-        return Err(format!("{path:?} is not inside the kv mount secret/"));
+    if !path.contains('/') {
+        return Err(format!("{path:?} names no secret: expected MOUNT/PATH, e.g. secret/myapp/db"));
     }
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the value is not JSON: {e}"))?;
     if !value.is_object() {
@@ -66,7 +68,7 @@ async fn dev_vault(
     for (path, value) in seeds {
         builder = builder.seed_secret(&path, value);
     }
-    let vault = builder.build();
+    let vault = builder.try_build().map_err(|why| anyhow::anyhow!("cannot set up the dev vault: {why}"))?;
     let server = DevServer::start(vault.clone(), listen).with_context(|| format!("listening on {listen}"))?;
     let url = server.url();
     println!("qsec dev vault listening on {url}");

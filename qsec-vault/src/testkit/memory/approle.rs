@@ -164,6 +164,8 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
     }
     if rel == "tidy/secret-id" {
         call.expect(&[Method::Post])?;
+        // Vault answers 202 Accepted (the tidy runs in the background); the docs
+        // show the body as a plain answer, and 200 is what clients expect.
         return Ok(Outcome::Envelope(Envelope { status: 200, ..Envelope::default() }.with_warning(
             "Tidy operation successfully started. Any information from the operation will be printed to OpenBao's \
              server logs.",
@@ -171,6 +173,10 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
     }
     let Some(rest) = rel.strip_prefix("role/") else { return Err(ApiError::no_route(&call.path)) };
     let (name, sub) = rest.split_once('/').unwrap_or((rest, ""));
+    if name.ends_with('.') {
+        // Vault's name pattern cannot end in a period: no route matches.
+        return Err(ApiError::unsupported_path());
+    }
     let name = name.to_lowercase();
     let now = call.now;
     let store = store(state, call)?;
@@ -193,9 +199,11 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
                     return Err(ApiError::bad_request("role_id already in use"));
                 }
                 if let Some(role) = store.roles.get_mut(&name) {
-                    role.role_id = role_id;
+                    role.role_id = role_id.clone();
                 }
-                Ok(Outcome::NoContent)
+                // Vault answers 204; the documented sample answers the RoleID
+                // now in force, which a client may read or ignore.
+                Ok(Outcome::data(json!({ "role_id": role_id })))
             }
             _ => Err(ApiError::unsupported_operation()),
         },
@@ -244,10 +252,6 @@ fn role_crud(store: &mut AppRoleStore, call: &Call, name: &str) -> ApiResult {
     match call.method {
         Method::Get => Ok(Outcome::data(store.roles.get(name).ok_or_else(ApiError::not_found)?.to_json())),
         Method::Post | Method::Put => {
-            if name.ends_with('.') {
-                // Vault's name pattern cannot end in a period: no route matches.
-                return Err(ApiError::new(404, "unsupported path"));
-            }
             let creating = !store.roles.contains_key(name);
             let mut role = store.roles.get(name).cloned().unwrap_or_else(|| AppRole::new(name));
             role.apply(&call.params, creating)?;

@@ -10,11 +10,9 @@ use super::params::{Params, unix};
 use super::request::Method;
 use super::router::Call;
 use super::state::{AuthEngine, State};
+use super::token_roles::glob_match;
 use super::token_settings::TokenSettings;
 use crate::testkit::k8s_jwt::verify_service_account_jwt;
-
-/// The issuer Vault expects when none is configured.
-const DEFAULT_ISSUER: &str = "kubernetes/serviceaccount";
 
 #[derive(Debug, Clone, Default)]
 struct Config {
@@ -118,6 +116,10 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
         return Outcome::keys(store.roles.keys().cloned().collect());
     }
     let Some(name) = rel.strip_prefix("role/") else { return Err(ApiError::no_route(&call.path)) };
+    if name.ends_with('.') {
+        // Vault's name pattern cannot end in a period: no route matches.
+        return Err(ApiError::unsupported_path());
+    }
     match call.method {
         Method::Get => {
             let role = store.roles.get(name).ok_or_else(ApiError::not_found)?;
@@ -166,8 +168,10 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
     }
 }
 
+/// Whether a bound list admits `value`: entries are globs (`*`, `dev-*`),
+/// as Vault's `StrListContainsGlob` reads them.
 fn bound(list: &[String], value: &str) -> bool {
-    list.iter().any(|item| item == "*" || item == value)
+    list.iter().any(|item| glob_match(item, value))
 }
 
 fn login(state: &mut State, call: &Call) -> ApiResult {
@@ -186,11 +190,21 @@ fn login(state: &mut State, call: &Call) -> ApiResult {
         // in-memory Vault cannot reach.
         return Err(ApiError::permission_denied());
     }
-    let issuer = (!config.disable_iss_validation)
-        .then(|| if config.issuer.is_empty() { DEFAULT_ISSUER.to_owned() } else { config.issuer.clone() });
+    // Vault checks `iss` only when validation is on and an issuer is set: its
+    // "default" issuer is never put into the expected claims, so projected
+    // tokens (issued by the API server, not `kubernetes/serviceaccount`) pass.
+    let issuer = (!config.disable_iss_validation && !config.issuer.is_empty()).then_some(config.issuer.as_str());
     let audience = (!role.audience.is_empty()).then_some(role.audience.as_str());
-    let claims = verify_service_account_jwt(&jwt, &config.pem_keys, issuer.as_deref(), audience, unix(now))
-        .map_err(|_| ApiError::permission_denied())?;
+    let claims = verify_service_account_jwt(&jwt, &config.pem_keys, issuer, audience, unix(now)).map_err(|why| {
+        // As Vault: a bad signature is a bare "permission denied"; a token
+        // that verifies but does not qualify (expired, wrong issuer or
+        // audience, malformed claims) is a 403 saying why.
+        if why.starts_with("error verifying token signature") {
+            ApiError::permission_denied()
+        } else {
+            ApiError::new(403, why)
+        }
+    })?;
     if !bound(&role.bound_service_account_names, &claims.service_account_name) {
         return Err(ApiError::new(403, "service account name not authorized"));
     }
@@ -205,7 +219,7 @@ fn login(state: &mut State, call: &Call) -> ApiResult {
         ("role".to_owned(), role_name.clone()),
         ("service_account_name".to_owned(), claims.service_account_name.clone()),
         ("service_account_namespace".to_owned(), claims.namespace.clone()),
-        ("service_account_secret_name".to_owned(), String::new()),
+        ("service_account_secret_name".to_owned(), claims.secret_name.clone().unwrap_or_default()),
         ("service_account_uid".to_owned(), claims.service_account_uid.clone()),
     ]);
     if let Some(pod) = &claims.pod_name {

@@ -47,6 +47,12 @@ pub(crate) fn child_keys<'a>(keys: impl Iterator<Item = &'a String>, prefix: &st
     children
 }
 
+/// Every key under `prefix`, however deep, relative to it: what OpenBao's
+/// `SCAN` (a recursive list) answers. `prefix` is empty or ends with `/`.
+pub(crate) fn scan_keys<'a>(keys: impl Iterator<Item = &'a String>, prefix: &str) -> Vec<String> {
+    keys.filter_map(|key| key.strip_prefix(prefix)).filter(|rest| !rest.is_empty()).map(str::to_owned).collect()
+}
+
 fn folder(rel: &str) -> String {
     let rel = rel.trim_start_matches('/');
     if rel.is_empty() || rel.ends_with('/') { rel.to_owned() } else { format!("{rel}/") }
@@ -58,6 +64,7 @@ fn kv_v1(store: &mut KvV1, call: &Call, lease_ttl: u64) -> ApiResult {
     let rel = call.rel.as_str();
     match call.method {
         Method::List => Outcome::keys(child_keys(store.entries.keys(), &folder(rel))),
+        Method::Scan => Outcome::keys(scan_keys(store.entries.keys(), &folder(rel))),
         Method::Get => {
             let data = store.get(rel).ok_or_else(ApiError::not_found)?;
             // A `ttl` key is advisory: it only sets `lease_duration`.
@@ -125,5 +132,7 @@ mod tests {
         assert_eq!(child_keys(keys.iter(), ""), ["foo", "foo/", "other"]);
         assert_eq!(child_keys(keys.iter(), "foo/"), ["bar", "baz/"]);
         assert!(child_keys(keys.iter(), "nothing/").is_empty());
+        assert_eq!(scan_keys(keys.iter(), ""), ["foo", "foo/bar", "foo/baz/qux", "other"]);
+        assert_eq!(scan_keys(keys.iter(), "foo/"), ["bar", "baz/qux"]);
     }
 }

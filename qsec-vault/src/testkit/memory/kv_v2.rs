@@ -5,9 +5,9 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
-use super::kv::child_keys;
+use super::kv::{child_keys, scan_keys};
 use super::outcome::{ApiError, ApiResult, Envelope, Outcome};
-use super::params::{Params, after, format_go_duration, rfc3339};
+use super::params::{Params, after, format_go_duration, rfc3339, uuid};
 use super::request::Method;
 use super::router::Call;
 use super::state::{Engine, State};
@@ -152,11 +152,28 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
     match area {
         "config" => config(store, call),
         "data" => data(store, call, path.trim_matches('/')),
-        "metadata" | "detailed-metadata" if call.method == Method::List => {
+        "metadata" | "detailed-metadata" if matches!(call.method, Method::List | Method::Scan) => {
             let prefix = if path.is_empty() || path.ends_with('/') { path.to_owned() } else { format!("{path}/") };
-            Outcome::keys(child_keys(store.keys.keys(), &prefix))
+            let keys = if call.method == Method::Scan {
+                scan_keys(store.keys.keys(), &prefix)
+            } else {
+                child_keys(store.keys.keys(), &prefix)
+            };
+            if area == "metadata" {
+                return Outcome::keys(keys);
+            }
+            if keys.is_empty() {
+                return Err(ApiError::not_found());
+            }
+            // `detailed-metadata` adds every listed secret's full metadata.
+            let key_info: Map<String, Value> = keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), metadata_json(store.keys.get(&format!("{prefix}{k}"))?))))
+                .collect();
+            Ok(Outcome::data(json!({ "keys": keys, "key_info": key_info })))
         }
         "metadata" => metadata(store, call, path.trim_matches('/')),
+        "detailed-metadata" => Err(ApiError::unsupported_operation()),
         "delete" | "undelete" | "destroy" => {
             call.expect(&[Method::Post])?;
             let numbers = versions(&call.params)?;
@@ -186,7 +203,11 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
             let data = version.data.as_ref().filter(|_| !version.deleted(now)).ok_or_else(ApiError::not_found)?;
             let depth = call.params.u64("depth")?.unwrap_or(0);
             let subkeys = subkeys(&Value::Object(data.clone()), depth, 1);
-            Ok(Outcome::data(json!({ "subkeys": subkeys, "metadata": version.metadata(number, &key.custom_metadata) })))
+            let data = json!({ "subkeys": subkeys, "metadata": version.metadata(number, &key.custom_metadata) });
+            // Vault answers in `data`; the documented sample shows `subkeys`
+            // and `metadata` at the top level. Both are there, so a client
+            // reading either finds them.
+            Ok(Outcome::Json(200, Envelope::data(data).to_json(&uuid(), true)))
         }
         _ => Err(ApiError::new(
             404,
@@ -294,7 +315,7 @@ fn data(store: &mut KvV2, call: &Call, path: &str) -> ApiResult {
             }
             Ok(Outcome::NoContent)
         }
-        Method::List => Err(ApiError::unsupported_operation()),
+        Method::List | Method::Scan => Err(ApiError::unsupported_operation()),
     }
 }
 
@@ -324,32 +345,7 @@ fn metadata(store: &mut KvV2, call: &Call, path: &str) -> ApiResult {
         return Err(ApiError::unsupported_operation());
     }
     match call.method {
-        Method::Get => {
-            let key = store.keys.get(path).ok_or_else(ApiError::not_found)?;
-            let versions: Map<String, Value> = key
-                .versions
-                .iter()
-                .map(|(n, v)| {
-                    let meta = json!({
-                        "created_time": rfc3339(v.created),
-                        "deletion_time": v.deletion.map(rfc3339).unwrap_or_default(),
-                        "destroyed": v.destroyed,
-                    });
-                    (n.to_string(), meta)
-                })
-                .collect();
-            Ok(Outcome::data(json!({
-                "cas_required": key.cas_required,
-                "created_time": rfc3339(key.created),
-                "current_version": key.current,
-                "delete_version_after": format_go_duration(key.delete_version_after),
-                "max_versions": key.max_versions,
-                "oldest_version": key.oldest,
-                "updated_time": rfc3339(key.updated),
-                "custom_metadata": key.custom_metadata,
-                "versions": versions,
-            })))
-        }
+        Method::Get => Ok(Outcome::data(metadata_json(store.keys.get(path).ok_or_else(ApiError::not_found)?))),
         Method::Post | Method::Put | Method::Patch => {
             if call.method == Method::Patch && !store.keys.contains_key(path) {
                 return Err(ApiError::not_found());
@@ -388,8 +384,35 @@ fn metadata(store: &mut KvV2, call: &Call, path: &str) -> ApiResult {
             store.keys.remove(path);
             Ok(Outcome::NoContent)
         }
-        Method::List => Err(ApiError::unsupported_operation()),
+        Method::List | Method::Scan => Err(ApiError::unsupported_operation()),
     }
+}
+
+/// A key's metadata and version history, as `metadata/:path` reads it.
+fn metadata_json(key: &Key) -> Value {
+    let versions: Map<String, Value> = key
+        .versions
+        .iter()
+        .map(|(n, v)| {
+            let meta = json!({
+                "created_time": rfc3339(v.created),
+                "deletion_time": v.deletion.map(rfc3339).unwrap_or_default(),
+                "destroyed": v.destroyed,
+            });
+            (n.to_string(), meta)
+        })
+        .collect();
+    json!({
+        "cas_required": key.cas_required,
+        "created_time": rfc3339(key.created),
+        "current_version": key.current,
+        "delete_version_after": format_go_duration(key.delete_version_after),
+        "max_versions": key.max_versions,
+        "oldest_version": key.oldest,
+        "updated_time": rfc3339(key.updated),
+        "custom_metadata": key.custom_metadata,
+        "versions": versions,
+    })
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::outcome::{ApiError, ApiResult, Envelope, Outcome};
 use super::params::{after, format_go_duration, random_base62, rfc3339, secs_until};
+use super::request::Method;
 use super::router::Call;
 use super::state::State;
 
@@ -135,15 +136,27 @@ fn lease_id(call: &Call, suffix: &str) -> ApiResult<String> {
 }
 
 /// `sys/leases/*` (and the legacy `sys/renew`, `sys/revoke*`); `rest` is
-/// the path after `sys/`.
+/// the path after `sys/`. Tokens' leases (see `Token::lease_id`) are
+/// looked up, listed and revoked here as Vault does; renewing one is
+/// `auth/token/renew`'s job.
 pub(crate) fn handle(state: &mut State, call: &Call, rest: &str) -> ApiResult {
+    if rest.trim_end_matches('/') == "leases" {
+        call.expect(&[Method::Get])?;
+        return irrevocable(call, json!({ "lease_count": 0, "leases": [] }));
+    }
     let rest = rest.strip_prefix("leases/").unwrap_or(rest);
     let (op, suffix) = rest.split_once('/').unwrap_or((rest, ""));
     match (op, call.method.is_write(), call.method) {
+        ("count", false, Method::Get) if suffix.is_empty() => {
+            irrevocable(call, json!({ "lease_count": 0, "counts": {} }))
+        }
         ("lookup", true, _) => lookup(state, call, suffix),
-        ("lookup", false, super::request::Method::List) => list(state, suffix),
+        ("lookup", false, Method::List) => list(state, suffix),
         ("renew", true, _) => {
             let id = lease_id(call, suffix)?;
+            if state.tokens.by_lease(&id).is_some() {
+                return Err(ApiError::bad_request("tokens cannot be renewed through this endpoint"));
+            }
             let increment = call.params.duration("increment")?;
             let (ttl, warnings) = state.leases.renew(&id, increment, call.now)?;
             let renewable = state.leases.get(&id).is_some_and(|l| l.renewable);
@@ -154,6 +167,9 @@ pub(crate) fn handle(state: &mut State, call: &Call, rest: &str) -> ApiResult {
         }
         ("revoke", true, _) => {
             let id = lease_id(call, suffix)?;
+            if let Some(token) = state.tokens.by_lease(&id).map(|t| t.id.clone()) {
+                state.revoke_token(&token, true);
+            }
             state.revoke_lease(&id);
             Ok(Outcome::NoContent)
         }
@@ -164,18 +180,43 @@ pub(crate) fn handle(state: &mut State, call: &Call, rest: &str) -> ApiResult {
             state.revoke_prefix(suffix);
             Ok(Outcome::NoContent)
         }
-        ("tidy", true, _) => Ok(Outcome::Envelope(
-            Envelope { status: 200, ..Envelope::default() }.with_warning("Tidy operation successfully started."),
-        )),
-        ("lookup" | "renew" | "revoke" | "revoke-prefix" | "revoke-force" | "tidy", _, _) => {
+        // Vault answers 202 Accepted (the tidy runs in the background); the docs
+        // show the body as a plain answer, and 200 is what clients expect.
+        ("tidy", true, _) => Ok(Outcome::Envelope(Envelope { status: 200, ..Envelope::default() }.with_warning(
+            "Tidy operation successfully started. Any information from the operation will be printed to OpenBao's \
+             server logs.",
+        ))),
+        ("lookup" | "renew" | "revoke" | "revoke-prefix" | "revoke-force" | "tidy" | "count", _, _) => {
             Err(ApiError::unsupported_operation())
         }
         _ => Err(ApiError::no_route(&call.path)),
     }
 }
 
+/// `sys/leases` and `sys/leases/count`: only `type=irrevocable` is
+/// supported, and this Vault never fails a revocation, so there are none.
+/// Without that type Vault answers nothing (204).
+fn irrevocable(call: &Call, empty: Value) -> ApiResult {
+    if call.params.str("type").is_some_and(|t| t.eq_ignore_ascii_case("irrevocable")) {
+        Ok(Outcome::data(empty))
+    } else {
+        Ok(Outcome::NoContent)
+    }
+}
+
 fn lookup(state: &State, call: &Call, suffix: &str) -> ApiResult {
     let id = lease_id(call, suffix)?;
+    if let Some(token) = state.tokens.by_lease(&id) {
+        return Ok(Outcome::data(json!({
+            "id": id,
+            "issue_time": rfc3339(token.creation),
+            "expire_time": token.expire.map(rfc3339),
+            "last_renewal": token.last_renewal.map(rfc3339),
+            "renewable": token.renewable,
+            "ttl": token.ttl(call.now),
+            "path": token.path,
+        })));
+    }
     let lease = state.leases.get(&id).ok_or_else(|| ApiError::bad_request("invalid lease"))?;
     Ok(Outcome::data(json!({
         "id": lease.id,
@@ -192,9 +233,9 @@ fn lookup(state: &State, call: &Call, suffix: &str) -> ApiResult {
 /// under the prefix, folders with a trailing `/`.
 fn list(state: &State, prefix: &str) -> ApiResult {
     let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix.to_owned() } else { format!("{prefix}/") };
-    let keys = state
-        .leases
-        .with_prefix(&prefix)
+    let mut ids = state.leases.with_prefix(&prefix);
+    ids.extend(state.tokens.lease_ids_with_prefix(&prefix));
+    let keys = ids
         .into_iter()
         .map(|id| {
             let rest = &id[prefix.len()..];

@@ -25,36 +25,52 @@
 //! # What it serves
 //!
 //! Tokens (`auth/token/*`, roles included), ACL policies enforced on every
-//! request (`sys/policies/acl/*`, `sys/policy/*`, `sys/capabilities*`),
-//! AppRole and Kubernetes auth, kv v1 and v2, the cubbyhole, response
-//! wrapping (`X-Vault-Wrap-TTL`, `sys/wrapping/*`), leases (`sys/leases/*`),
-//! simulated database and AWS engines, PKI issuing real certificates,
-//! `sys/mounts`, `sys/auth`, `sys/health`, `sys/seal-status`, `sys/seal`,
-//! `sys/unseal`.
+//! request (`sys/policies/acl/*`, `sys/policies/detailed/acl`,
+//! `sys/policy/*`, `sys/capabilities*`), AppRole and Kubernetes auth, kv v1
+//! and v2 (`SCAN` included), the cubbyhole, response wrapping
+//! (`X-Vault-Wrap-TTL`, `sys/wrapping/*`), leases of secrets and tokens
+//! (`sys/leases/*`), simulated database (static roles included) and AWS
+//! engines, PKI issuing real certificates, `sys/mounts`, `sys/auth`,
+//! `sys/health`, `sys/init`, `sys/seal-status`, `sys/seal`, `sys/unseal`;
+//! `?help=1` on any of them. Lists take the documented `after` and `limit`.
+//!
+//! `tests/dev_server_docs.rs` checks every endpoint against the API docs'
+//! sample requests and answers.
 //!
 //! # Where it differs from Vault
 //!
 //! - Namespaces are not supported: a request with a non-root
 //!   `X-Vault-Namespace` gets 400 saying so.
 //! - Service tokens only: asking for a batch token is a 400.
+//! - It starts initialized, as `vault server -dev` does: `POST sys/init` is
+//!   Vault's 400 "already initialized", and any unseal key unseals.
 //! - The `default` policy is Vault's without its identity and control-group
 //!   paths ([`policies::DEFAULT_POLICY`]).
 //! - Kubernetes login verifies the JWT against the configured `pem_keys`
 //!   only (no TokenReview API).
-//! - PKI has one issuer per mount and no RSA keys: a role left at
-//!   `key_type=rsa` issues EC P-256 keys, with a warning.
+//! - PKI has one issuer per mount (generating a root replaces it) and no
+//!   RSA keys: a role left at `key_type=rsa` issues EC P-256 keys, with a
+//!   warning. No CRLs, OCSP, ACME, CSR signing or intermediates.
 //! - Database and AWS credentials are simulated; [`MemoryVault::database_users`]
 //!   and [`MemoryVault::aws_access_keys`] show which are alive. STS
 //!   credentials die with their lease too (real AWS cannot revoke them).
+//! - Where the documented sample answer and Vault disagree, the sample
+//!   wins when the page is consistent: updating an AppRole's RoleID
+//!   answers 200 with the RoleID (Vault: 204); the tidy endpoints answer 200
+//!   (Vault: 202); `sys/policy/:name` gives `version` as a string; kv v2
+//!   `subkeys` are in `data` and at the top level.
 //! - Expiry is evaluated lazily, at the start of every request and
 //!   inspection, against the vault's [`Clock`].
 
 mod approle;
 mod aws;
 mod backend;
+mod builder;
 mod clock;
 mod database;
+mod database_static;
 mod faults;
+mod help;
 mod kubernetes;
 mod kv;
 mod kv_v2;
@@ -63,6 +79,7 @@ mod mounts;
 mod outcome;
 mod params;
 mod pki;
+mod pki_role;
 pub mod policies;
 mod request;
 mod router;
@@ -75,21 +92,16 @@ mod tokens;
 mod wrapping;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
-
-use serde_json::Value;
 
 pub use aws::AwsAccessKey;
 pub use backend::MemoryBackend;
+pub use builder::MemoryVaultBuilder;
 pub use clock::Clock;
 pub use database::DatabaseUser;
 pub use faults::Faults;
 pub use request::{LoggedRequest, Method, RawBody, VaultReply, VaultRequest};
 
-use self::params::random_base62;
-use self::pki::PkiRole;
-use self::state::{AuthEngine, AuthMount, Engine, SecretMount, State};
-use self::tokens::TokenSpec;
+use self::state::{AuthEngine, Engine, State};
 
 /// The request log keeps at most this many entries (the newest).
 const REQUEST_LOG_LIMIT: usize = 10_000;
@@ -291,163 +303,5 @@ impl MemoryVault {
             Some(AuthEngine::AppRole(store)) => store.secret_id_count(role),
             _ => 0,
         }
-    }
-}
-
-/// Builds a [`MemoryVault`].
-#[derive(Debug, Default)]
-#[must_use]
-pub struct MemoryVaultBuilder {
-    root_token: Option<String>,
-    dev_mounts: bool,
-    mounts: Vec<(String, String)>,
-    auth: Vec<(String, String)>,
-    seeds: Vec<(String, Value)>,
-    policies: Vec<(String, String)>,
-    clock: Option<Clock>,
-}
-
-impl MemoryVaultBuilder {
-    /// Uses `token` as the root token (Vault's `-dev-root-token-id`);
-    /// without it one is generated.
-    pub fn root_token(mut self, token: impl Into<String>) -> Self {
-        self.root_token = Some(token.into());
-        self
-    }
-
-    /// Mounts what `vault server -dev` has, plus qsec's extras: kv v2 at
-    /// `secret/`, AppRole at `auth/approle/`, Kubernetes auth at
-    /// `auth/kubernetes/` (unconfigured), PKI at `pki/` with a generated
-    /// root CA (`qsec dev root CA`, 10 years) and a role `dev` that issues
-    /// EC certificates for any name for up to 72h, database at `database/`
-    /// and AWS at `aws/`. [`MemoryVaultBuilder::kv_v1`] and friends override
-    /// a path.
-    pub fn dev_mounts(mut self) -> Self {
-        self.dev_mounts = true;
-        self
-    }
-
-    /// Mounts kv v1 at `path` (e.g. `secret`, replacing the dev kv v2).
-    pub fn kv_v1(self, path: &str) -> Self {
-        self.mount(path, "kv-v1")
-    }
-
-    /// Mounts kv v2 at `path`.
-    pub fn kv_v2(self, path: &str) -> Self {
-        self.mount(path, "kv-v2")
-    }
-
-    /// Mounts a secrets engine of `kind` (`kv`, `kv-v2`, `database`, `aws`,
-    /// `pki`) at `path`.
-    pub fn mount(mut self, path: &str, kind: &str) -> Self {
-        self.mounts.push((format!("{}/", path.trim_matches('/')), kind.to_owned()));
-        self
-    }
-
-    /// Enables an auth method of `kind` (`approle`, `kubernetes`) at `auth/{path}`.
-    pub fn auth(mut self, path: &str, kind: &str) -> Self {
-        self.auth.push((format!("{}/", path.trim_matches('/')), kind.to_owned()));
-        self
-    }
-
-    /// Writes `data` at the kv path `path` (e.g. `secret/myapp/db`; for kv
-    /// v2 a `data/` after the mount is optional).
-    pub fn seed_secret(mut self, path: &str, data: Value) -> Self {
-        self.seeds.push((path.trim_matches('/').to_owned(), data));
-        self
-    }
-
-    /// Stores the ACL policy `name` (HCL or JSON).
-    pub fn policy(mut self, name: &str, text: &str) -> Self {
-        self.policies.push((name.to_lowercase(), text.to_owned()));
-        self
-    }
-
-    /// Uses `clock` (e.g. one shared with the code under test).
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
-    /// Builds the Vault.
-    ///
-    /// # Panics
-    ///
-    /// When a mount type is unknown, a seeded path lies in no kv mount, a
-    /// policy does not parse, or the dev CA cannot be generated: mistakes
-    /// in the test's own setup.
-    pub fn build(self) -> MemoryVault {
-        let clock = self.clock.unwrap_or_default();
-        let now = clock.now();
-        let mut state = State::new();
-        let mut mounts = Vec::new();
-        let mut auth = Vec::new();
-        if self.dev_mounts {
-            mounts.extend(
-                [("secret/", "kv-v2"), ("pki/", "pki"), ("database/", "database"), ("aws/", "aws")]
-                    .map(|(p, k)| (p.to_owned(), k.to_owned())),
-            );
-            auth.extend(
-                [("approle/", "approle"), ("kubernetes/", "kubernetes")].map(|(p, k)| (p.to_owned(), k.to_owned())),
-            );
-        }
-        mounts.extend(self.mounts);
-        auth.extend(self.auth);
-        for (path, kind) in mounts {
-            let (kind, engine) = mounts::engine_for(&kind, None).unwrap_or_else(|e| panic!("mount {path}: {e:?}"));
-            let mut mount = SecretMount::new(&kind, "", engine);
-            if let Engine::Pki(pki) = &mut mount.engine
-                && self.dev_mounts
-                && path == "pki/"
-            {
-                // Like the usual dev setup: a 10-year root and a tuned max TTL.
-                mount.config.max_lease_ttl = 87_600 * 3600;
-                pki.generate_root("qsec dev root CA", 87_600 * 3600, now)
-                    .unwrap_or_else(|e| panic!("dev root CA: {e:?}"));
-                pki.put_role("dev", PkiRole::dev());
-            }
-            state.mounts.insert(path, mount);
-        }
-        for (path, kind) in auth {
-            let engine = mounts::auth_engine_for(&kind).unwrap_or_else(|e| panic!("auth {path}: {e:?}"));
-            state.auth_mounts.insert(path, AuthMount::new(&kind, "", engine));
-        }
-        for (name, text) in self.policies {
-            state.policies.put(&name, &text, now).unwrap_or_else(|e| panic!("policy {name}: {e}"));
-        }
-        for (path, data) in self.seeds {
-            seed(&mut state, &path, data, now);
-        }
-        let root_token = self.root_token.unwrap_or_else(|| format!("s.{}", random_base62(24)));
-        let spec = TokenSpec {
-            id: Some(root_token.clone()),
-            policies: vec!["root".into()],
-            display_name: "root".into(),
-            path: "auth/token/root".into(),
-            ..TokenSpec::default()
-        };
-        let config = state.auth_config("token/");
-        state.tokens.create(spec, config, now).unwrap_or_else(|e| panic!("root token: {e:?}"));
-        MemoryVault {
-            inner: Arc::new(Inner {
-                state: Mutex::new(state),
-                clock,
-                faults: Faults::default(),
-                log: Mutex::new(Vec::new()),
-                root_token,
-            }),
-        }
-    }
-}
-
-fn seed(state: &mut State, path: &str, data: Value, now: SystemTime) {
-    let Value::Object(data) = data else { panic!("seed_secret({path}): the data must be a JSON object") };
-    let (mount, rel) = state.secret_mount_of(path).unwrap_or_else(|| panic!("seed_secret({path}): no kv mount there"));
-    match &mut state.mounts.get_mut(&mount).map(|m| &mut m.engine) {
-        Some(Engine::KvV1(store)) => store.put(&rel, data),
-        Some(Engine::KvV2(store)) => {
-            store.put(rel.strip_prefix("data/").unwrap_or(&rel), data, now);
-        }
-        _ => panic!("seed_secret({path}): {mount} is not a kv mount"),
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::params::Params;
 use super::request::{RawBody, VaultReply};
 
 /// An error answer: Vault's status and `errors` list.
@@ -35,6 +36,12 @@ impl ApiError {
     /// 404 for a path no engine serves.
     pub(crate) fn no_route(path: &str) -> Self {
         Self::new(404, format!("no handler for route \"{path}\". route entry not found."))
+    }
+
+    /// 404 `unsupported path`: what Vault answers when a path parameter
+    /// (a role name) ends in a period, as the API overview documents.
+    pub(crate) fn unsupported_path() -> Self {
+        Self::new(404, "unsupported path")
     }
 
     /// 405: the path exists but not for this method.
@@ -125,6 +132,34 @@ pub(crate) enum Outcome {
 impl Outcome {
     pub(crate) fn data(data: Value) -> Self {
         Self::Envelope(Envelope::data(data))
+    }
+
+    /// Pages a list answer by the documented `after` (keys sorting after it)
+    /// and `limit` (at most that many; 0 is all) parameters. `key_info`
+    /// follows `keys`; an empty page is Vault's 404 for an empty list.
+    pub(crate) fn paginate(self, params: &Params) -> ApiResult {
+        let after = params.str("after").filter(|a| !a.is_empty());
+        let limit = params.i64("limit")?.filter(|l| *l > 0).map(|l| l as usize);
+        if after.is_none() && limit.is_none() {
+            return Ok(self);
+        }
+        let Outcome::Envelope(mut envelope) = self else { return Ok(self) };
+        let Some(Value::Object(data)) = &mut envelope.data else { return Ok(Outcome::Envelope(envelope)) };
+        let Some(Value::Array(keys)) = data.get("keys") else { return Ok(Outcome::Envelope(envelope)) };
+        let mut keys: Vec<String> = keys.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect();
+        keys.sort();
+        if let Some(after) = &after {
+            keys.retain(|key| key > after);
+        }
+        keys.truncate(limit.unwrap_or(usize::MAX));
+        if keys.is_empty() {
+            return Err(ApiError::not_found());
+        }
+        if let Some(Value::Object(info)) = data.get_mut("key_info") {
+            info.retain(|key, _| keys.contains(key));
+        }
+        data.insert("keys".into(), json!(keys));
+        Ok(Outcome::Envelope(envelope))
     }
 
     pub(crate) fn keys(mut keys: Vec<String>) -> ApiResult {

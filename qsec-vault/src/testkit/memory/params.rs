@@ -204,6 +204,11 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
     OffsetDateTime::from(time).format(&Rfc3339).unwrap_or_default()
 }
 
+/// Parses an RFC 3339 time, as Vault's `time` parameters take them.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339).ok().map(SystemTime::from)
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn unix(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -224,6 +229,12 @@ const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 pub(crate) fn random_base62(len: usize) -> String {
     let mut rng = rand::rng();
     (0..len).map(|_| BASE62[rng.random_range(0..BASE62.len())] as char).collect()
+}
+
+/// `len` random lowercase hex digits.
+pub(crate) fn random_hex(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
 }
 
 /// A random UUID v4, as Vault uses for ids and accessors.

@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use super::leases::{LeasedSecret, NewLease};
 use super::outcome::{ApiError, ApiResult, Envelope, Outcome};
 use super::params::{Params, format_go_duration, rfc3339, unix, uuid};
+use super::pki_role::PkiRole;
 use super::request::{Method, RawBody};
 use super::router::Call;
 use super::state::{Engine, MountConfig, State};
-use super::token_roles::glob_match;
 use crate::testkit::pki::{CertificateAuthority, IssueRequest, KeyType};
 
 #[derive(Debug)]
@@ -27,144 +27,6 @@ struct Issuer {
 struct Stored {
     certificate: String,
     revoked: Option<SystemTime>,
-}
-
-/// A PKI role: which names it may issue for, and for how long.
-#[derive(Debug, Clone)]
-pub(crate) struct PkiRole {
-    ttl: u64,
-    max_ttl: u64,
-    allowed_domains: Vec<String>,
-    allow_subdomains: bool,
-    allow_any_name: bool,
-    allow_bare_domains: bool,
-    allow_glob_domains: bool,
-    allow_localhost: bool,
-    allow_ip_sans: bool,
-    require_cn: bool,
-    key_type: String,
-    key_bits: u64,
-    generate_lease: bool,
-    no_store: bool,
-    server_flag: bool,
-    client_flag: bool,
-}
-
-impl Default for PkiRole {
-    fn default() -> Self {
-        Self {
-            ttl: 0,
-            max_ttl: 0,
-            allowed_domains: Vec::new(),
-            allow_subdomains: false,
-            allow_any_name: false,
-            allow_bare_domains: false,
-            allow_glob_domains: false,
-            allow_localhost: true,
-            allow_ip_sans: true,
-            require_cn: true,
-            key_type: "rsa".into(),
-            key_bits: 0,
-            generate_lease: false,
-            no_store: false,
-            server_flag: true,
-            client_flag: true,
-        }
-    }
-}
-
-impl PkiRole {
-    /// The role `dev_mounts()` creates: any name, EC keys, 72h at most.
-    pub(crate) fn dev() -> Self {
-        Self {
-            allow_any_name: true,
-            allow_subdomains: true,
-            key_type: "ec".into(),
-            max_ttl: 72 * 3600,
-            ..Self::default()
-        }
-    }
-
-    fn apply(&mut self, params: &Params) -> ApiResult<()> {
-        macro_rules! set {
-            ($field:ident, bool) => {
-                if let Some(v) = params.bool(stringify!($field))? {
-                    self.$field = v;
-                }
-            };
-        }
-        if let Some(v) = params.duration("ttl")? {
-            self.ttl = v;
-        }
-        if let Some(v) = params.duration("max_ttl")? {
-            self.max_ttl = v;
-        }
-        if let Some(v) = params.list("allowed_domains")? {
-            self.allowed_domains = v;
-        }
-        set!(allow_subdomains, bool);
-        set!(allow_any_name, bool);
-        set!(allow_bare_domains, bool);
-        set!(allow_glob_domains, bool);
-        set!(allow_localhost, bool);
-        set!(allow_ip_sans, bool);
-        set!(require_cn, bool);
-        set!(generate_lease, bool);
-        set!(no_store, bool);
-        set!(server_flag, bool);
-        set!(client_flag, bool);
-        if let Some(v) = params.str("key_type") {
-            self.key_type = v;
-        }
-        if let Some(v) = params.u64("key_bits")? {
-            self.key_bits = v;
-        }
-        if !matches!(self.key_type.as_str(), "rsa" | "ec" | "ed25519" | "any") {
-            return Err(ApiError::bad_request(format!("unknown key type {}", self.key_type)));
-        }
-        if self.max_ttl > 0 && self.ttl > self.max_ttl {
-            return Err(ApiError::bad_request("\"ttl\" value must be less than \"max_ttl\" value"));
-        }
-        Ok(())
-    }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "ttl": self.ttl,
-            "max_ttl": self.max_ttl,
-            "allowed_domains": self.allowed_domains,
-            "allow_subdomains": self.allow_subdomains,
-            "allow_any_name": self.allow_any_name,
-            "allow_bare_domains": self.allow_bare_domains,
-            "allow_glob_domains": self.allow_glob_domains,
-            "allow_localhost": self.allow_localhost,
-            "allow_ip_sans": self.allow_ip_sans,
-            "require_cn": self.require_cn,
-            "key_type": self.key_type,
-            "key_bits": self.key_bits,
-            "generate_lease": self.generate_lease,
-            "no_store": self.no_store,
-            "server_flag": self.server_flag,
-            "client_flag": self.client_flag,
-            "issuer_ref": "default",
-        })
-    }
-
-    /// Whether the role may issue for `name` (a DNS name or an email).
-    fn allows_name(&self, name: &str) -> bool {
-        if self.allow_any_name {
-            return true;
-        }
-        let host = name.rsplit_once('@').map(|(_, domain)| domain).unwrap_or(name);
-        if self.allow_localhost && matches!(host, "localhost" | "localdomain") {
-            return true;
-        }
-        self.allowed_domains.iter().any(|domain| {
-            (self.allow_bare_domains && host == domain)
-                || (self.allow_subdomains && host.ends_with(&format!(".{domain}")))
-                || (self.allow_glob_domains && glob_match(domain, host))
-        })
-    }
 }
 
 /// The state of one PKI mount.
@@ -187,10 +49,19 @@ impl Pki {
     }
 
     /// Generates the root CA (replacing any); answers `root/generate`'s data.
-    pub(crate) fn generate_root(&mut self, common_name: &str, ttl: u64, now: SystemTime) -> ApiResult<Value> {
+    pub(crate) fn generate_root(
+        &mut self,
+        common_name: &str,
+        issuer_name: &str,
+        ttl: u64,
+        now: SystemTime,
+    ) -> ApiResult<Value> {
+        if issuer_name == "default" {
+            return Err(ApiError::bad_request("reserved issuer name: default"));
+        }
         let ca = CertificateAuthority::generate(common_name, now, Duration::from_secs(ttl))
             .map_err(ApiError::bad_request)?;
-        let issuer = Issuer { ca, issuer_id: uuid(), key_id: uuid(), issuer_name: String::new() };
+        let issuer = Issuer { ca, issuer_id: uuid(), key_id: uuid(), issuer_name: issuer_name.to_owned() };
         let data = json!({
             "certificate": issuer.ca.certificate_pem(),
             "issuing_ca": issuer.ca.certificate_pem(),
@@ -217,13 +88,67 @@ impl Pki {
             .map(|i| i.ca.certificate_pem())
             .ok_or_else(|| ApiError::bad_request("no default issuer currently configured"))
     }
+
+    /// The issuer `reference` names: `default`, its id or its name.
+    fn issuer(&self, reference: &str) -> ApiResult<&Issuer> {
+        self.issuer
+            .as_ref()
+            .filter(|i| reference == "default" || reference == i.issuer_id || reference == i.issuer_name)
+            .ok_or_else(|| ApiError::bad_request(format!("unable to resolve issuer id for reference: {reference}")))
+    }
 }
 
-/// Read endpoints Vault serves without a token.
-pub(crate) fn is_unauthenticated(rel: &str) -> bool {
-    matches!(rel, "ca" | "ca/pem" | "ca_chain" | "crl" | "crl/pem" | "cert/ca_chain")
-        || rel.starts_with("cert/")
-        || (rel.starts_with("issuer/") && (rel.ends_with("/pem") || rel.ends_with("/der") || rel.ends_with("/json")))
+impl Issuer {
+    /// `issuer/:ref/json`: what anyone may read.
+    fn public_json(&self) -> Value {
+        let pem = self.ca.certificate_pem();
+        json!({
+            "ca_chain": [pem],
+            "certificate": pem,
+            "issuer_id": self.issuer_id,
+            "issuer_name": self.issuer_name,
+            "revocation_time": 0,
+            "revocation_time_rfc3339": "",
+        })
+    }
+
+    /// `issuer/:ref`: the operator's view.
+    fn json(&self) -> Value {
+        let pem = self.ca.certificate_pem();
+        json!({
+            "ca_chain": [pem],
+            "certificate": pem,
+            "issuer_id": self.issuer_id,
+            "issuer_name": self.issuer_name,
+            "key_id": self.key_id,
+            "leaf_not_after_behavior": "err",
+            "manual_chain": null,
+            "usage": "read-only,issuing-certificates,crl-signing,ocsp-signing",
+            "revocation_signature_algorithm": "",
+            "revoked": false,
+            "revocation_time": 0,
+            "revocation_time_rfc3339": "",
+            "issuing_certificates": [],
+            "crl_distribution_points": [],
+            "ocsp_servers": [],
+        })
+    }
+}
+
+/// Endpoints Vault serves without a token: the CA and certificate reads,
+/// and the list of issuers.
+pub(crate) fn is_unauthenticated(rel: &str, method: Method) -> bool {
+    let rel = rel.trim_end_matches('/');
+    match method {
+        Method::Get => {
+            matches!(rel, "ca" | "ca/pem" | "ca_chain" | "crl" | "crl/pem" | "cert/ca_chain")
+                || rel.starts_with("cert/")
+                || (rel.starts_with("issuer/")
+                    && (rel.ends_with("/pem") || rel.ends_with("/der") || rel.ends_with("/json")))
+        }
+        Method::List => rel == "issuers",
+        _ => false,
+    }
 }
 
 fn pem_reply(text: &str) -> Outcome {
@@ -245,13 +170,20 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
         }
         ("certs", Method::List) => Outcome::keys(pki.certs.keys().cloned().collect()),
         ("roles", Method::List) => Outcome::keys(pki.roles.keys().cloned().collect()),
+        ("issuers", Method::List) => {
+            let issuer = pki.issuer.as_ref().ok_or_else(ApiError::not_found)?;
+            Ok(Outcome::data(json!({
+                "keys": [issuer.issuer_id],
+                "key_info": { issuer.issuer_id.clone(): { "issuer_name": issuer.issuer_name } },
+            })))
+        }
         ("root", Method::Delete) => {
             pki.issuer = None;
             pki.certs.clear();
             Ok(Outcome::NoContent)
         }
         ("revoke", Method::Post | Method::Put) => {
-            let serial = params.required_str("serial_number", "The serial number must be provided")?.replace('-', ":");
+            let serial = serial_to_revoke(pki, params)?;
             let stored = pki
                 .certs
                 .get_mut(&serial)
@@ -264,12 +196,18 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
             })))
         }
         _ => {
-            if let Some(kind) = rel.strip_prefix("root/generate/") {
+            if let Some(kind) =
+                rel.strip_prefix("root/generate/").or_else(|| rel.strip_prefix("issuers/generate/root/"))
+            {
                 call.expect(&[Method::Post])?;
                 return generate_root(pki, call, kind, config);
             }
             if let Some(serial) = rel.strip_prefix("cert/") {
                 call.expect(&[Method::Get])?;
+                if let Some(serial) = serial.strip_suffix("/raw/pem") {
+                    let stored = pki.certs.get(&serial.replace('-', ":")).ok_or_else(ApiError::not_found)?;
+                    return Ok(pem_reply(&stored.certificate));
+                }
                 let serial = serial.replace('-', ":");
                 let stored = pki.certs.get(&serial).ok_or_else(ApiError::not_found)?;
                 return Ok(Outcome::data(json!({
@@ -282,13 +220,28 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
             if let Some(name) = rel.strip_prefix("roles/") {
                 return role_crud(pki, call, name);
             }
-            let role = rel.strip_prefix("issue/").or_else(|| {
-                let rest = rel.strip_prefix("issuer/")?;
-                let (_, role) = rest.split_once("/issue/")?;
-                Some(role)
-            });
-            if let Some(role) = role {
+            if let Some(reference) = rel.strip_prefix("issuer/").filter(|r| !r.contains('/')) {
+                call.expect(&[Method::Get])?;
+                return Ok(Outcome::data(pki.issuer(reference)?.json()));
+            }
+            if let Some((reference, format)) = rel.strip_prefix("issuer/").and_then(|r| r.split_once('/'))
+                && matches!(format, "json" | "pem")
+            {
+                call.expect(&[Method::Get])?;
+                let issuer = pki.issuer(reference)?;
+                return Ok(if format == "pem" {
+                    pem_reply(issuer.ca.certificate_pem())
+                } else {
+                    Outcome::data(issuer.public_json())
+                });
+            }
+            let role = rel
+                .strip_prefix("issue/")
+                .map(|role| ("default", role))
+                .or_else(|| rel.strip_prefix("issuer/")?.split_once("/issue/"));
+            if let Some((reference, role)) = role {
                 call.expect(&[Method::Post])?;
+                pki.issuer(reference)?;
                 let role = role.to_owned();
                 return issue(state, call, &role, config);
             }
@@ -311,7 +264,8 @@ fn generate_root(pki: &mut Pki, call: &Call, kind: &str, config: MountConfig) ->
             format_go_duration(config.max_ttl())
         ));
     }
-    let mut data = pki.generate_root(&common_name, ttl.min(config.max_ttl()), call.now)?;
+    let issuer_name = call.params.str("issuer_name").unwrap_or_default();
+    let mut data = pki.generate_root(&common_name, &issuer_name, ttl.min(config.max_ttl()), call.now)?;
     if kind == "exported"
         && let Some(issuer) = &pki.issuer
     {
@@ -322,7 +276,35 @@ fn generate_root(pki: &mut Pki, call: &Call, kind: &str, config: MountConfig) ->
     Ok(Outcome::Envelope(Envelope::data(data).with_warnings(warnings)))
 }
 
+/// The serial `revoke` names: by `serial_number` (colons or hyphens) or
+/// by `certificate` (a PEM this mount issued), not both; never an issuer's.
+fn serial_to_revoke(pki: &Pki, params: &Params) -> ApiResult<String> {
+    let serial = match (params.str("serial_number").filter(|s| !s.is_empty()), params.str("certificate")) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("must provide either the certificate or the serial to revoke; not both"));
+        }
+        (Some(serial), None) => serial.replace('-', ":").to_lowercase(),
+        (None, Some(pem)) => pki
+            .certs
+            .iter()
+            .find(|(_, stored)| stored.certificate.trim() == pem.trim())
+            .map(|(serial, _)| serial.clone())
+            .ok_or_else(|| ApiError::bad_request("certificate to revoke was not issued by this mount"))?,
+        (None, None) => return Err(ApiError::bad_request("The serial number must be provided")),
+    };
+    if pki.issuer.as_ref().is_some_and(|i| i.ca.serial_number() == serial) {
+        return Err(ApiError::bad_request(
+            "adding an issuer to its own CRL is not allowed; issuers cannot be revoked here",
+        ));
+    }
+    Ok(serial)
+}
+
 fn role_crud(pki: &mut Pki, call: &Call, name: &str) -> ApiResult {
+    if name.ends_with('.') {
+        // Vault's name pattern cannot end in a period: no route matches.
+        return Err(ApiError::unsupported_path());
+    }
     match call.method {
         Method::Get => Ok(Outcome::data(pki.roles.get(name).ok_or_else(ApiError::not_found)?.to_json())),
         Method::Post | Method::Put | Method::Patch => {
@@ -341,7 +323,7 @@ fn role_crud(pki: &mut Pki, call: &Call, name: &str) -> ApiResult {
             pki.roles.remove(name);
             Ok(Outcome::NoContent)
         }
-        Method::List => Err(ApiError::unsupported_operation()),
+        Method::List | Method::Scan => Err(ApiError::unsupported_operation()),
     }
 }
 
@@ -387,7 +369,16 @@ fn issue(state: &mut State, call: &Call, role_name: &str, config: MountConfig) -
         ));
     }
     let ttl = requested.min(max_ttl);
-    let key_type = match KeyType::from_vault(&role.key_type, role.key_bits as u32) {
+    // A role of `key_type=any` takes the request's key type and size.
+    let (wanted_type, wanted_bits) = if role.key_type == "any" {
+        (
+            params.str("key_type").filter(|t| !t.is_empty()).unwrap_or_else(|| "rsa".into()),
+            params.u64("key_bits")?.unwrap_or(0),
+        )
+    } else {
+        (role.key_type.clone(), role.key_bits)
+    };
+    let key_type = match KeyType::from_vault(&wanted_type, wanted_bits as u32) {
         Ok(key_type) => key_type,
         Err(why) => {
             // ring cannot make RSA keys: issue EC and say so, rather than fail
@@ -430,28 +421,4 @@ fn issue(state: &mut State, call: &Call, role_name: &str, config: MountConfig) -
         envelope.lease_duration = cert_ttl;
     }
     Ok(Outcome::Envelope(envelope))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_allow_names_as_configured() {
-        let role =
-            PkiRole { allowed_domains: vec!["example.com".into()], allow_subdomains: true, ..PkiRole::default() };
-        assert!(role.allows_name("www.example.com"));
-        assert!(!role.allows_name("example.com"));
-        assert!(role.allows_name("localhost"));
-        assert!(!role.allows_name("www.example.org"));
-        let bare = PkiRole { allow_bare_domains: true, ..role.clone() };
-        assert!(bare.allows_name("example.com"));
-        let globs = PkiRole {
-            allowed_domains: vec!["ftp*.example.com".into()],
-            allow_glob_domains: true,
-            ..PkiRole::default()
-        };
-        assert!(globs.allows_name("ftp01.example.com"));
-        assert!(PkiRole::dev().allows_name("anything.internal"));
-    }
 }

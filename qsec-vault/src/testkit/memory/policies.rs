@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use base64::Engine as _;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::outcome::{ApiError, ApiResult, Outcome};
-use super::params::rfc3339;
+use super::params::{after, parse_rfc3339, rfc3339};
 use super::request::Method;
 use super::router::{Call, acl_for};
 use super::state::State;
@@ -79,6 +79,25 @@ struct StoredPolicy {
     version: u64,
     modified: SystemTime,
     cas_required: bool,
+    /// After this the policy is gone (`expiration` or `ttl` when written).
+    expiration: Option<SystemTime>,
+    allow_slashes_in_identity_templates: bool,
+    allow_wildcards_in_identity_templates: bool,
+}
+
+impl StoredPolicy {
+    fn new(name: &str, text: &str, version: u64, now: SystemTime) -> Result<Self, String> {
+        Ok(Self {
+            text: text.into(),
+            parsed: AclPolicy::parse(name, text)?,
+            version,
+            modified: now,
+            cas_required: false,
+            expiration: None,
+            allow_slashes_in_identity_templates: false,
+            allow_wildcards_in_identity_templates: false,
+        })
+    }
 }
 
 /// Every ACL policy but `root`, which is built in and has no text.
@@ -88,26 +107,21 @@ pub(crate) struct PolicyStore {
 }
 
 impl PolicyStore {
-    pub(crate) fn new() -> Self {
-        let mut store = Self { policies: BTreeMap::new() };
-        let parsed = AclPolicy::parse("default", DEFAULT_POLICY).unwrap_or_else(|why| panic!("default policy: {why}"));
-        let default = StoredPolicy {
-            text: DEFAULT_POLICY.into(),
-            parsed,
-            version: 0,
-            modified: SystemTime::now(),
-            cas_required: false,
-        };
-        store.policies.insert("default".into(), default);
-        store
+    /// The store with the `default` policy, created at `now`.
+    pub(crate) fn new(now: SystemTime) -> Self {
+        let default = StoredPolicy::new("default", DEFAULT_POLICY, 0, now)
+            .unwrap_or_else(|why| panic!("the built-in default policy does not parse: {why}"));
+        Self { policies: BTreeMap::from([("default".to_owned(), default)]) }
     }
 
-    /// Stores a policy after checking it parses.
+    /// Stores a policy after checking it parses; `root` is built in and
+    /// cannot be written, as in Vault.
     pub(crate) fn put(&mut self, name: &str, text: &str, now: SystemTime) -> Result<(), String> {
-        let parsed = AclPolicy::parse(name, text)?;
+        if name == "root" {
+            return Err("cannot update \"root\" policy".into());
+        }
         let version = self.policies.get(name).map(|p| p.version + 1).unwrap_or(1);
-        let stored = StoredPolicy { text: text.into(), parsed, version, modified: now, cas_required: false };
-        self.policies.insert(name.into(), stored);
+        self.policies.insert(name.into(), StoredPolicy::new(name, text, version, now)?);
         Ok(())
     }
 
@@ -120,6 +134,11 @@ impl PolicyStore {
         names.iter().filter_map(|name| self.policies.get(name).map(|p| p.parsed.clone())).collect()
     }
 
+    /// Forgets policies whose expiration has passed.
+    pub(crate) fn expire(&mut self, now: SystemTime) {
+        self.policies.retain(|_, policy| policy.expiration.is_none_or(|at| at > now));
+    }
+
     fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.policies.keys().cloned().collect();
         names.push("root".into());
@@ -128,31 +147,45 @@ impl PolicyStore {
     }
 }
 
-/// `sys/policy*`, `sys/policies/acl*` and `sys/capabilities*`; `rest` is
-/// the path after `sys/`.
+/// Which API a policy call came through: they differ in names and shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// `sys/policies/acl`.
+    Acl,
+    /// `sys/policies/detailed/acl`: lists with every policy's data.
+    Detailed,
+    /// `sys/policy`, the older API: `rules` for `policy`, `policies` for `keys`.
+    Legacy,
+}
+
+/// `sys/policy*`, `sys/policies/acl*`, `sys/policies/detailed/acl*` and
+/// `sys/capabilities*`; `rest` is the path after `sys/`.
 pub(crate) fn handle(state: &mut State, call: &Call, rest: &str) -> ApiResult {
     if rest.starts_with("capabilities") {
         return capabilities(state, call, rest);
     }
-    let (legacy, name) = if let Some(name) = rest.strip_prefix("policies/acl") {
-        (false, name.trim_start_matches('/'))
+    let (api, name) = if let Some(name) = rest.strip_prefix("policies/acl") {
+        (Api::Acl, name)
+    } else if let Some(name) = rest.strip_prefix("policies/detailed/acl") {
+        (Api::Detailed, name)
     } else if let Some(name) = rest.strip_prefix("policy") {
-        (true, name.trim_start_matches('/'))
+        (Api::Legacy, name)
     } else {
         return Err(ApiError::no_route(&call.path));
     };
-    let name = name.trim().to_lowercase();
-    let list_all = call.method == Method::List || (legacy && name.is_empty() && call.method == Method::Get);
-    if list_all {
-        let prefix = name.trim_end_matches('/');
-        let keys: Vec<String> = state.policies.names().into_iter().filter(|n| n.starts_with(prefix)).collect();
-        return if legacy { Ok(Outcome::data(json!({ "policies": keys, "keys": keys }))) } else { Outcome::keys(keys) };
+    if !(name.is_empty() || name.starts_with('/')) {
+        return Err(ApiError::no_route(&call.path));
     }
-    if name.is_empty() {
+    let name = name.trim_start_matches('/').trim().to_lowercase();
+    let list_all = call.method == Method::List || (api == Api::Legacy && name.is_empty() && call.method == Method::Get);
+    if list_all {
+        return list(state, api, name.trim_end_matches('/'));
+    }
+    if name.is_empty() || api == Api::Detailed {
         return Err(ApiError::unsupported_operation());
     }
     match call.method {
-        Method::Get => read(state, &name, legacy),
+        Method::Get => Ok(Outcome::data(read(state, &name, api)?)),
         Method::Post | Method::Put | Method::Patch => write(state, call, &name),
         Method::Delete => {
             if name == "root" || name == "default" {
@@ -161,24 +194,76 @@ pub(crate) fn handle(state: &mut State, call: &Call, rest: &str) -> ApiResult {
             state.policies.policies.remove(&name);
             Ok(Outcome::NoContent)
         }
-        Method::List => Err(ApiError::unsupported_operation()),
+        Method::List | Method::Scan => Err(ApiError::unsupported_operation()),
     }
 }
 
-fn read(state: &State, name: &str, legacy: bool) -> ApiResult {
-    let (text, version, modified, cas_required) = match state.policies.policies.get(name) {
-        Some(p) => (p.text.clone(), p.version, Some(p.modified), p.cas_required),
-        None if name == "root" => (String::new(), 0, None, false),
+fn list(state: &State, api: Api, prefix: &str) -> ApiResult {
+    let keys: Vec<String> = state.policies.names().into_iter().filter(|n| n.starts_with(prefix)).collect();
+    match api {
+        Api::Legacy => Ok(Outcome::data(json!({ "policies": keys, "keys": keys }))),
+        Api::Acl => Outcome::keys(keys),
+        Api::Detailed => {
+            if keys.is_empty() {
+                return Err(ApiError::not_found());
+            }
+            let mut key_info = Map::new();
+            for key in &keys {
+                key_info.insert(key.clone(), read(state, key, Api::Acl)?);
+            }
+            Ok(Outcome::data(json!({ "keys": keys, "key_info": key_info })))
+        }
+    }
+}
+
+fn read(state: &State, name: &str, api: Api) -> ApiResult<Value> {
+    let policy = match state.policies.policies.get(name) {
+        Some(p) => p.clone(),
+        None if name == "root" => {
+            StoredPolicy::new("root", "", 0, SystemTime::UNIX_EPOCH).map_err(ApiError::internal)?
+        }
         None => return Err(ApiError::not_found()),
     };
+    let modified = (name != "root").then(|| rfc3339(policy.modified));
     let mut data = json!({
         "name": name,
-        "version": version,
-        "cas_required": cas_required,
-        "modified": modified.map(rfc3339),
+        "cas_required": policy.cas_required,
+        "modified": modified,
+        "allow_slashes_in_identity_templates": policy.allow_slashes_in_identity_templates,
+        "allow_wildcards_in_identity_templates": policy.allow_wildcards_in_identity_templates,
     });
-    data[if legacy { "rules" } else { "policy" }] = json!(text);
-    Ok(Outcome::data(data))
+    if api == Api::Legacy {
+        // As `sys/policy`'s documented sample: the rules, and the version
+        // as a string.
+        data["rules"] = json!(policy.text);
+        data["version"] = json!(policy.version.to_string());
+    } else {
+        data["policy"] = json!(policy.text);
+        data["version"] = json!(policy.version);
+    }
+    if let Some(expiration) = policy.expiration {
+        data["expiration"] = json!(rfc3339(expiration));
+    }
+    Ok(data)
+}
+
+/// When a policy written now expires: `expiration` (RFC 3339) or `ttl`,
+/// never both, never in the past.
+fn expiration(call: &Call) -> ApiResult<Option<SystemTime>> {
+    let at = call.params.str("expiration").filter(|e| !e.is_empty());
+    let ttl = call.params.duration("ttl")?.filter(|t| *t > 0);
+    let at = match (at, ttl) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("cannot set both expiration and ttl")),
+        (Some(text), None) => Some(parse_rfc3339(&text).ok_or_else(|| {
+            ApiError::bad_request(format!("error converting input {text} for field \"expiration\": invalid time"))
+        })?),
+        (None, Some(ttl)) => Some(after(call.now, ttl)),
+        (None, None) => None,
+    };
+    if at.is_some_and(|at| at <= call.now) {
+        return Err(ApiError::bad_request("expiration time cannot be in the past"));
+    }
+    Ok(at)
 }
 
 fn write(state: &mut State, call: &Call, name: &str) -> ApiResult {
@@ -186,17 +271,21 @@ fn write(state: &mut State, call: &Call, name: &str) -> ApiResult {
         return Err(ApiError::bad_request("cannot update \"root\" policy"));
     }
     let existing = state.policies.policies.get(name).cloned();
-    if call.method == Method::Patch && existing.is_none() {
+    let patch = call.method == Method::Patch;
+    if patch && existing.is_none() {
+        // New policies cannot be created by a patch.
         return Err(ApiError::not_found());
     }
     let text = call.params.str("policy").or_else(|| call.params.str("rules")).filter(|t| !t.trim().is_empty());
     let text = match (text, &existing) {
         (Some(text), _) => decode_policy(&text),
-        (None, Some(existing)) if call.method == Method::Patch => existing.text.clone(),
+        (None, Some(existing)) if patch => existing.text.clone(),
         _ => return Err(ApiError::bad_request("'policy' parameter not supplied or empty")),
     };
     let cas = call.params.i64("cas")?;
-    let cas_required = call.params.bool("cas_required")?.unwrap_or(false);
+    // POST resets what it does not set; PATCH keeps it.
+    let kept = |pick: fn(&StoredPolicy) -> bool| patch && existing.as_ref().is_some_and(pick);
+    let cas_required = call.params.bool("cas_required")?.unwrap_or_else(|| kept(|p| p.cas_required));
     if cas.is_none() && (cas_required || existing.as_ref().is_some_and(|p| p.cas_required)) {
         return Err(ApiError::bad_request("check-and-set parameter required for this call"));
     }
@@ -206,12 +295,24 @@ fn write(state: &mut State, call: &Call, name: &str) -> ApiResult {
             return Err(ApiError::bad_request("check-and-set parameter did not match the current version"));
         }
     }
+    let expiration = match expiration(call)? {
+        Some(at) => Some(at),
+        None if patch => existing.as_ref().and_then(|p| p.expiration),
+        None => None,
+    };
+    let slashes = call.params.bool("allow_slashes_in_identity_templates")?;
+    let wildcards = call.params.bool("allow_wildcards_in_identity_templates")?;
     state
         .policies
         .put(name, &text, call.now)
         .map_err(|why| ApiError::bad_request(format!("failed to parse policy: {why}")))?;
     if let Some(stored) = state.policies.policies.get_mut(name) {
         stored.cas_required = cas_required;
+        stored.expiration = expiration;
+        stored.allow_slashes_in_identity_templates =
+            slashes.unwrap_or_else(|| kept(|p| p.allow_slashes_in_identity_templates));
+        stored.allow_wildcards_in_identity_templates =
+            wildcards.unwrap_or_else(|| kept(|p| p.allow_wildcards_in_identity_templates));
     }
     Ok(Outcome::NoContent)
 }

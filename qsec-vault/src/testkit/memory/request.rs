@@ -14,6 +14,9 @@ pub enum Method {
     Get,
     /// Vault's `LIST` (or `GET ?list=true`).
     List,
+    /// OpenBao's `SCAN` (or `GET ?scan=true`): a recursive `LIST`, served by
+    /// the kv engines.
+    Scan,
     /// `POST`.
     Post,
     /// `PUT`, which Vault treats as `POST`.
@@ -30,6 +33,7 @@ impl Method {
         match self {
             Self::Get => "GET",
             Self::List => "LIST",
+            Self::Scan => "SCAN",
             Self::Post => "POST",
             Self::Put => "PUT",
             Self::Patch => "PATCH",

@@ -15,7 +15,7 @@ use super::params::{Params, parse_duration, uuid};
 use super::request::{Method, VaultReply, VaultRequest};
 use super::state::{AuthEngine, Engine, State};
 use super::tokens::Token;
-use super::{approle, aws, database, kubernetes, kv, kv_v2, pki, sys, token_api};
+use super::{approle, aws, database, help, kubernetes, kv, kv_v2, pki, sys, token_api};
 use crate::testkit::acl::{Acl, AclRequest};
 
 /// The authenticated caller of a request.
@@ -106,9 +106,8 @@ fn is_unauthenticated(state: &State, target: &Target, method: Method) -> bool {
                 && !matches!(state.auth_mounts.get(mount).map(|m| &m.engine), Some(AuthEngine::Token))
         }
         Target::Secret { mount, rel } => {
-            method == Method::Get
-                && matches!(state.mounts.get(mount).map(|m| &m.engine), Some(Engine::Pki(_)))
-                && pki::is_unauthenticated(rel)
+            matches!(state.mounts.get(mount).map(|m| &m.engine), Some(Engine::Pki(_)))
+                && pki::is_unauthenticated(rel, method)
         }
         Target::Nowhere => false,
     }
@@ -169,7 +168,8 @@ fn exists(state: &State, target: &Target) -> Option<bool> {
 fn capability_for(method: Method, exists: Option<bool>) -> Capability {
     match method {
         Method::Get => Capability::Read,
-        Method::List => Capability::List,
+        // `scan` has no `Capability`; `route` checks it with `Acl::allows_scan`.
+        Method::List | Method::Scan => Capability::List,
         Method::Patch => Capability::Patch,
         Method::Delete => Capability::Delete,
         Method::Post | Method::Put => match exists {
@@ -204,6 +204,9 @@ pub(crate) fn route(
         Err(error) => return error.into_reply(),
     };
 
+    // `GET ...?help=1` asks for the endpoint's help, not the operation.
+    let help = method == Method::Get && request.query.get("help").is_some_and(|v| v == "1" || v == "true");
+
     // Authentication and authorization.
     let mut caller = None;
     let mut wrapping_token = None;
@@ -220,14 +223,24 @@ pub(crate) fn route(
             _ => return ApiError::permission_denied().into_reply(),
         };
         let acl = acl_for(state, &token, now);
-        let acl_path =
-            if method == Method::List && !path.ends_with('/') { format!("{path}/") } else { path.to_owned() };
+        let listing = matches!(method, Method::List | Method::Scan);
+        let acl_path = if listing && !path.ends_with('/') { format!("{path}/") } else { path.to_owned() };
+        if help {
+            // Vault answers help to anyone holding any capability on the path.
+            if !token.is_root() && acl.capability_names(&acl_path) == ["deny"] {
+                return ApiError::permission_denied().into_reply();
+            }
+            return match describe(state, &target) {
+                Some(description) => help::reply(description, path),
+                None => ApiError::no_route(path).into_reply(),
+            };
+        }
         let needed = capability_for(method, if method.is_write() { exists(state, &target) } else { None });
         let wrap_ttl = request.wrap_ttl.as_deref().and_then(|t| parse_duration(t).ok()).map(Duration::from_secs);
         let check = AclRequest { path: &acl_path, capability: needed, data: Some(&params.0), wrap_ttl };
+        let sudo_ok = || !needs_sudo(state, &target, method) || acl.allows(&acl_path, Capability::Sudo);
         let allowed = token.is_root()
-            || (acl.authorize(&check)
-                && (!needs_sudo(state, &target, method) || acl.allows(&acl_path, Capability::Sudo)));
+            || if method == Method::Scan { acl.allows_scan(&acl_path) } else { acl.authorize(&check) && sudo_ok() };
         if !allowed {
             return ApiError::permission_denied().into_reply();
         }
@@ -266,7 +279,11 @@ pub(crate) fn route(
         client_token: request.token.clone(),
         faults: faults.clone(),
     };
-    let outcome = dispatch(state, &call, &target);
+    let mut outcome = dispatch(state, &call, &target);
+    if matches!(method, Method::List | Method::Scan) {
+        // `after` and `limit` page any list, as Vault's documented lists do.
+        outcome = outcome.and_then(|outcome| outcome.paginate(&call.params));
+    }
     if let Some(id) = exhausted {
         state.revoke_token(&id, true);
     }
@@ -307,6 +324,12 @@ fn params_of(request: &VaultRequest) -> ApiResult<Params> {
 }
 
 fn dispatch(state: &mut State, call: &Call, target: &Target) -> ApiResult {
+    let kv_mount =
+        |mount: &String| matches!(state.mounts.get(mount).map(|m| &m.engine), Some(Engine::KvV1(_) | Engine::KvV2(_)));
+    if call.method == Method::Scan && !matches!(target, Target::Secret { mount, .. } if kv_mount(mount)) {
+        // Only the kv engines scan.
+        return Err(ApiError::unsupported_operation());
+    }
     match target {
         Target::Sys(rest) => sys::handle(state, call, rest),
         Target::Auth { mount, .. } => match state.auth_mounts.get(mount).map(|m| &m.engine) {
@@ -336,6 +359,29 @@ fn dispatch(state: &mut State, call: &Call, target: &Target) -> ApiResult {
         }
         Target::Nowhere => Err(ApiError::no_route(&call.path)),
     }
+}
+
+/// What a help request on `target` describes; `None` where no engine is.
+fn describe(state: &State, target: &Target) -> Option<&'static str> {
+    Some(match target {
+        Target::Sys(_) => help::SYSTEM,
+        Target::Auth { mount, .. } => match &state.auth_mounts.get(mount)?.engine {
+            AuthEngine::Token => help::TOKEN,
+            AuthEngine::AppRole(_) => help::APPROLE,
+            AuthEngine::Kubernetes(_) => help::KUBERNETES,
+            AuthEngine::Inert => help::INERT,
+        },
+        Target::Secret { mount, .. } => match &state.mounts.get(mount)?.engine {
+            Engine::KvV1(_) => help::KV_V1,
+            Engine::KvV2(_) => help::KV_V2,
+            Engine::Database(_) => help::DATABASE,
+            Engine::Aws(_) => help::AWS,
+            Engine::Pki(_) => help::PKI,
+            Engine::Cubbyhole(_) => help::CUBBYHOLE,
+            Engine::Inert => help::INERT,
+        },
+        Target::Nowhere => return None,
+    })
 }
 
 /// Replaces a response by a wrapping token that unwraps, once, to it.
@@ -376,7 +422,7 @@ mod tests {
 
     #[test]
     fn sys_auth_and_lease_prefix_revocation_are_root_protected() {
-        let state = State::new();
+        let state = State::new(std::time::SystemTime::UNIX_EPOCH);
         let sys = |rest: &str| Target::Sys(rest.into());
         assert!(needs_sudo(&state, &sys("auth/approle"), Method::Post));
         assert!(needs_sudo(&state, &sys("leases/revoke-prefix/database/"), Method::Post));

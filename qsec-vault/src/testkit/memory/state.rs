@@ -31,6 +31,8 @@ pub(crate) const SYSTEM_MAX_TTL: u64 = 32 * 24 * 3600;
 pub(crate) struct MountConfig {
     pub(crate) default_lease_ttl: u64,
     pub(crate) max_lease_ttl: u64,
+    /// Stored and reported only: this Vault has no cache to bypass.
+    pub(crate) force_no_cache: bool,
 }
 
 impl MountConfig {
@@ -79,6 +81,9 @@ pub(crate) struct SecretMount {
     pub(crate) config: MountConfig,
     pub(crate) options: Option<Map<String, Value>>,
     pub(crate) local: bool,
+    /// Tuning Vault stores and reports but this Vault does not act on
+    /// (`listing_visibility`, `passthrough_request_headers`, ...).
+    pub(crate) tuning: Map<String, Value>,
     pub(crate) engine: Engine,
 }
 
@@ -101,6 +106,10 @@ pub(crate) struct AuthMount {
     pub(crate) uuid: String,
     pub(crate) description: String,
     pub(crate) config: MountConfig,
+    /// See [`SecretMount::tuning`].
+    pub(crate) tuning: Map<String, Value>,
+    /// `default-service` or `service`: this Vault issues no batch tokens.
+    pub(crate) token_type: String,
     pub(crate) engine: AuthEngine,
 }
 
@@ -112,6 +121,8 @@ impl AuthMount {
             uuid: uuid(),
             description: description.into(),
             config: MountConfig::default(),
+            tuning: Map::new(),
+            token_type: "default-service".into(),
             engine,
         }
     }
@@ -132,6 +143,7 @@ impl SecretMount {
             config: MountConfig::default(),
             options,
             local: matches!(engine, Engine::Cubbyhole(_)),
+            tuning: Map::new(),
             engine,
         }
     }
@@ -154,7 +166,8 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new() -> Self {
+    /// A fresh Vault as it is at `now`.
+    pub(crate) fn new(now: SystemTime) -> Self {
         let mut auth_mounts = BTreeMap::new();
         auth_mounts.insert("token/".into(), AuthMount::new("token", "token based credentials", AuthEngine::Token));
         let mut mounts = BTreeMap::new();
@@ -162,10 +175,12 @@ impl State {
             "cubbyhole/".into(),
             SecretMount::new("cubbyhole", "per-token private secret storage", Engine::Cubbyhole(HashMap::new())),
         );
+        // Vault always has the identity store; this one serves none of it.
+        mounts.insert("identity/".into(), SecretMount::new("identity", "identity store", Engine::Inert));
         Self {
             tokens: TokenStore::default(),
             token_roles: BTreeMap::new(),
-            policies: PolicyStore::new(),
+            policies: PolicyStore::new(now),
             auth_mounts,
             mounts,
             leases: Leases::default(),
@@ -200,9 +215,15 @@ impl State {
             self.revoke_lease(&id);
         }
         self.wrapping.expire(now);
+        self.policies.expire(now);
         for mount in self.auth_mounts.values_mut() {
             if let AuthEngine::AppRole(store) = &mut mount.engine {
                 store.expire(now);
+            }
+        }
+        for mount in self.mounts.values_mut() {
+            if let Engine::Database(db) = &mut mount.engine {
+                db.rotate_due(now);
             }
         }
     }
@@ -280,7 +301,7 @@ mod tests {
 
     #[test]
     fn mount_ttls_fall_back_to_the_system_and_cap_roles() {
-        let config = MountConfig { default_lease_ttl: 0, max_lease_ttl: 7200 };
+        let config = MountConfig { default_lease_ttl: 0, max_lease_ttl: 7200, ..MountConfig::default() };
         assert_eq!(config.default_ttl(), 7200);
         assert_eq!(config.ttls_for(3600, 0), (3600, 7200));
         assert_eq!(config.ttls_for(0, 100_000), (7200, 7200));

@@ -44,7 +44,11 @@ pub(crate) fn handle(state: &mut State, call: &Call, rest: &str) -> ApiResult {
             Ok(Outcome::Json(200, status))
         }
         "init" => {
-            call.expect(&[Method::Get])?;
+            call.expect(&[Method::Get, Method::Post])?;
+            if call.method.is_write() {
+                // Like `vault server -dev`, this Vault starts initialized.
+                return Err(ApiError::bad_request("Vault is already initialized"));
+            }
             Ok(Outcome::Json(200, json!({ "initialized": true })))
         }
         "leader" => {

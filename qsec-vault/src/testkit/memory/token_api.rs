@@ -22,16 +22,16 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
     match rel {
         "create" | "create-orphan" => {
             call.expect(&[Method::Post])?;
-            create(state, call, None, rel == "create-orphan")
+            // `role_name` in the body names a role, as the path form does.
+            let role = match call.params.str("role_name").filter(|r| !r.is_empty() && rel == "create") {
+                Some(name) => Some(token_role(state, &name)?),
+                None => None,
+            };
+            create(state, call, role, rel == "create-orphan")
         }
         _ if rel.starts_with("create/") => {
             call.expect(&[Method::Post])?;
-            let role = rel["create/".len()..].to_lowercase();
-            let role = state
-                .token_roles
-                .get(&role)
-                .cloned()
-                .ok_or_else(|| ApiError::bad_request(format!("unknown role {role}")))?;
+            let role = token_role(state, &rel["create/".len()..])?;
             create(state, call, Some(role), false)
         }
         "lookup-self" => {
@@ -104,6 +104,8 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
         }
         "tidy" => {
             call.expect(&[Method::Post])?;
+            // Vault answers 202 Accepted (the tidy runs in the background); the docs
+            // show the body as a plain answer, and 200 is what clients expect.
             Ok(Outcome::Envelope(Envelope { status: 200, ..Envelope::default() }.with_warning(
                 "Tidy operation successfully started. Any information from the operation will be printed to \
                      OpenBao's server logs.",
@@ -111,6 +113,11 @@ pub(crate) fn handle(state: &mut State, call: &Call) -> ApiResult {
         }
         _ => Err(ApiError::no_route(&call.path)),
     }
+}
+
+fn token_role(state: &State, name: &str) -> ApiResult<TokenRole> {
+    let name = name.to_lowercase();
+    state.token_roles.get(&name).cloned().ok_or_else(|| ApiError::bad_request(format!("unknown role {name}")))
 }
 
 fn caller_token(call: &Call) -> ApiResult<&Token> {
@@ -180,7 +187,12 @@ fn create(state: &mut State, call: &Call, role: Option<TokenRole>, orphan_endpoi
         ttl: params.duration("ttl")?.or(params.duration("lease")?).unwrap_or(0),
         explicit_max_ttl: params.duration("explicit_max_ttl")?.unwrap_or(0),
         renewable: params.bool("renewable")?.unwrap_or(true),
-        path: call.path.trim_end_matches('/').to_owned(),
+        // Tokens of a role live under `create/:role_name`, whichever form
+        // named it, so revoke-prefix on that path finds them all.
+        path: match &role {
+            Some(role) => format!("auth/{}create/{}", call.mount, role.name),
+            None => call.path.trim_end_matches('/').to_owned(),
+        },
         ..TokenSpec::default()
     };
     let period = params.duration("period")?.unwrap_or(0);

@@ -142,6 +142,10 @@ impl TokenRole {
 /// `auth/token/roles` and `auth/token/roles/:name`; `name` may be empty.
 pub(crate) fn handle(state: &mut State, call: &Call, name: &str) -> ApiResult {
     let name = name.trim_matches('/').to_lowercase();
+    if name.ends_with('.') {
+        // Vault's name pattern cannot end in a period: no route matches.
+        return Err(ApiError::unsupported_path());
+    }
     if call.method == Method::List || name.is_empty() {
         call.expect(&[Method::List])?;
         return Outcome::keys(state.token_roles.keys().cloned().collect());
@@ -152,10 +156,6 @@ pub(crate) fn handle(state: &mut State, call: &Call, name: &str) -> ApiResult {
             Ok(Outcome::data(role.to_json()))
         }
         Method::Post | Method::Put => {
-            if name.ends_with('.') {
-                // Vault's name pattern cannot end in a period: no route matches.
-                return Err(ApiError::new(404, "unsupported path"));
-            }
             let mut role = state.token_roles.get(&name).cloned().unwrap_or_else(|| TokenRole::new(&name));
             role.apply(&call.params)?;
             state.token_roles.insert(name, role);

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use serde_json::{Value, json};
 
 use super::outcome::{ApiError, ApiResult};
-use super::params::{after, ip_allowed, random_base62, rfc3339, secs_until, unix};
+use super::params::{after, ip_allowed, random_base62, random_hex, rfc3339, secs_until, unix};
 use super::state::MountConfig;
 
 /// A service token.
@@ -41,6 +41,9 @@ pub(crate) struct Token {
     pub(crate) default_ttl: u64,
     /// The latest it may live until, unless periodic (explicit max aside).
     pub(crate) max_deadline: Option<SystemTime>,
+    /// Its lease in `sys/leases`: its path and a salted id, as Vault's
+    /// `auth/approle/login/h5a2...`; `None` for tokens that never expire.
+    pub(crate) lease_id: Option<String>,
 }
 
 impl Token {
@@ -205,6 +208,7 @@ impl TokenStore {
             None => format!("s.{}", random_base62(24)),
         };
         let accessor = random_base62(24);
+        let lease_id = (ttl > 0).then(|| format!("{}/h{}", spec.path.trim_end_matches('/'), random_hex(64)));
         let token = Token {
             id: id.clone(),
             accessor: accessor.clone(),
@@ -225,6 +229,7 @@ impl TokenStore {
             role: spec.role,
             default_ttl: if spec.ttl > 0 { spec.ttl.min(max) } else { mount.default_ttl().min(max) },
             max_deadline: (spec.period == 0 && ttl > 0).then(|| after(now, max)),
+            lease_id,
         };
         self.by_accessor.insert(accessor, id.clone());
         self.by_id.insert(id, token.clone());
@@ -265,6 +270,16 @@ impl TokenStore {
 
     pub(crate) fn expired(&self, now: SystemTime) -> Vec<String> {
         self.by_id.values().filter(|t| t.expire.is_some_and(|e| e <= now)).map(|t| t.id.clone()).collect()
+    }
+
+    /// The token whose lease is `lease_id`.
+    pub(crate) fn by_lease(&self, lease_id: &str) -> Option<&Token> {
+        self.by_id.values().find(|t| t.lease_id.as_deref() == Some(lease_id))
+    }
+
+    /// The lease ids of the tokens whose lease id starts with `prefix`.
+    pub(crate) fn lease_ids_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.by_id.values().filter_map(|t| t.lease_id.clone()).filter(|id| id.starts_with(prefix)).collect()
     }
 
     pub(crate) fn with_path_prefix(&self, prefix: &str) -> Vec<String> {
@@ -343,7 +358,7 @@ mod tests {
     fn ttls_are_capped_by_the_mount_max_and_explicit_max() {
         let mut store = TokenStore::default();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mount = MountConfig { default_lease_ttl: 0, max_lease_ttl: 3600 };
+        let mount = MountConfig { default_lease_ttl: 0, max_lease_ttl: 3600, ..MountConfig::default() };
         let (token, warnings) = store.create(TokenSpec { ttl: 7200, ..spec(&["web"]) }, mount, now).unwrap();
         assert_eq!(token.creation_ttl, 3600);
         assert_eq!(warnings.len(), 1);
@@ -359,7 +374,7 @@ mod tests {
     fn periodic_tokens_renew_to_their_period_forever() {
         let mut store = TokenStore::default();
         let mut now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mount = MountConfig { default_lease_ttl: 0, max_lease_ttl: 600 };
+        let mount = MountConfig { default_lease_ttl: 0, max_lease_ttl: 600, ..MountConfig::default() };
         let (token, _) = store.create(TokenSpec { period: 300, ..spec(&["app"]) }, mount, now).unwrap();
         for _ in 0..10 {
             now += Duration::from_secs(250);

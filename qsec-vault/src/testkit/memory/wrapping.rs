@@ -109,6 +109,14 @@ pub(crate) fn handle(state: &mut State, call: &Call, op: &str) -> ApiResult {
             })))
         }
         "unwrap" => {
+            if let (Some(header), Some(param)) = (&call.wrapping_token, call.params.str("token"))
+                && *header == param
+            {
+                // The docs' double use: authenticating with the wrapping
+                // token uses it up, so the body's token is no longer there.
+                state.wrapping.by_token.remove(header);
+                return Err(ApiError::bad_request(INVALID));
+            }
             let token = unwrap_target(call)?;
             let wrapped = state.wrapping.by_token.remove(&token).ok_or_else(|| ApiError::bad_request(INVALID))?;
             let mut response = wrapped.response;
