@@ -16,6 +16,20 @@ pub const INIT_PORT: &str = "qsec.io/init-port";
 /// Asks the admission webhook to inject qsec into a pod (`"true"`).
 pub const INJECT: &str = "qsec.io/inject";
 
+/// Per pod: the init image to use instead of the generic one, typically the
+/// app's own image built by `qsec deploy render`, with config and RoleID
+/// baked in (so the pod needs neither ConfigMap nor Secret).
+pub const INIT_IMAGE: &str = "qsec.io/init-image";
+
+/// Per pod: where the app containers find the rendered config files.
+pub const CONFIG_PATH: &str = "qsec.io/config-path";
+
+/// Istio: inbound ports its proxy leaves alone (comma-separated).
+pub const ISTIO_EXCLUDE_INBOUND_PORTS: &str = "traffic.sidecar.istio.io/excludeInboundPorts";
+
+/// Istio: outbound ports its proxy leaves alone (comma-separated).
+pub const ISTIO_EXCLUDE_OUTBOUND_PORTS: &str = "traffic.sidecar.istio.io/excludeOutboundPorts";
+
 /// The port `qsec-init` listens on unless [`INIT_PORT`] says otherwise.
 pub use qsec_core::delivery::DEFAULT_INIT_PORT;
 
@@ -50,6 +64,21 @@ pub fn init_port(annotations: &BTreeMap<String, String>) -> Result<u16> {
     }
 }
 
+/// Whether the pod asks the webhook for injection: [`INJECT`] parsed as Go's
+/// `strconv.ParseBool` does (Vault's injector does the same), absent = no.
+pub fn inject_requested(annotations: &BTreeMap<String, String>) -> Result<bool> {
+    match annotations.get(INJECT).map(|value| value.trim()) {
+        None => Ok(false),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
+        Some(_) => Err(Error::InvalidAnnotation {
+            name: INJECT,
+            value: annotations[INJECT].clone(),
+            reason: "expected \"true\" or \"false\"".into(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +104,15 @@ mod tests {
             let error = init_port(&annotated(&[(INIT_PORT, bad)])).unwrap_err().to_string();
             assert!(error.contains("port number from 1 to 65535"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn inject_reads_like_go_bools() {
+        assert!(!inject_requested(&annotated(&[])).unwrap());
+        assert!(inject_requested(&annotated(&[(INJECT, "true")])).unwrap());
+        assert!(inject_requested(&annotated(&[(INJECT, "1")])).unwrap());
+        assert!(!inject_requested(&annotated(&[(INJECT, "false")])).unwrap());
+        let error = inject_requested(&annotated(&[(INJECT, "yes")])).unwrap_err().to_string();
+        assert_eq!(error, r#"annotation qsec.io/inject="yes" is invalid: expected "true" or "false""#);
     }
 }

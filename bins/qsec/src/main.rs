@@ -14,11 +14,16 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process, so the size of the largest variant is irrelevant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Work with one app's Vault objects.
     #[command(subcommand)]
     App(commands::app::AppCommand),
+    /// Add qsec to workload manifests (the deployer).
+    #[command(subcommand)]
+    Deploy(commands::deploy::DeployCommand),
     /// Local development helpers.
     #[command(subcommand)]
     Dev(commands::dev::DevCommand),
@@ -38,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::App(command) => commands::app::run(command),
+        Command::Deploy(command) => commands::deploy::run(command),
         Command::Dev(command) => commands::dev::run(command),
         Command::Template(command) => commands::template::run(command),
     }
