@@ -3,10 +3,17 @@
 
 mod commands;
 
-use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
-/// Vault secrets for Kubernetes pods: plan and inspect qsec apps, render
-/// templates, and run a local dev Vault.
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Vault secrets for Kubernetes pods: plan and inspect qsec apps, set
+/// secrets through the Secret API, render templates, and run a local dev
+/// Vault.
+///
+/// Exit codes: 0 done; 1 usage or input error; 2 authentication or
+/// authorisation (401, 403, no token); 3 not found (404); 4 server, Vault
+/// or network error.
 #[derive(Parser)]
 #[command(name = "qsec", version, about)]
 struct Cli {
@@ -30,9 +37,19 @@ enum Command {
     /// Go templates as qsec renders them.
     #[command(subcommand)]
     Template(commands::template::TemplateCommand),
+    /// An app's secrets, with history, through the Secret API.
+    #[command(subcommand)]
+    Secrets(commands::secrets::SecretsCommand),
+    /// Print the shell completion script for SHELL, e.g. `qsec completions
+    /// bash > /etc/bash_completion.d/qsec`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     qsec_vault::install_crypto_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -41,10 +58,24 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    // Usage errors exit 1, not clap's 2: 2 means "not authorised" here.
+    let cli = Cli::try_parse().unwrap_or_else(|error| {
+        let _ = error.print();
+        std::process::exit(if error.use_stderr() { 1 } else { 0 })
+    });
+    let result = match cli.command {
         Command::App(command) => commands::app::run(command),
         Command::Deploy(command) => commands::deploy::run(command),
         Command::Dev(command) => commands::dev::run(command),
         Command::Template(command) => commands::template::run(command),
+        Command::Secrets(command) => commands::secrets::run(command),
+        Command::Completions { shell } => commands::completions::run(shell, Cli::command()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            commands::api::exit_code(&error)
+        }
     }
 }
