@@ -64,6 +64,7 @@ pub mod delivery;
 pub mod error;
 pub mod handover;
 pub mod login;
+pub mod process;
 pub mod server;
 pub mod settings;
 mod setup;

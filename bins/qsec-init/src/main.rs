@@ -1,43 +1,6 @@
-//! The `qsec-init` binary: settings in, one line out on failure. Everything
-//! else is in the `qsec_init` library.
+//! The `qsec-init` binary: everything is in the `qsec_init` library.
 
-use std::process::ExitCode;
-
-use clap::Parser;
-use qsec_init::{Error, Settings};
-
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     qsec_vault::install_crypto_provider();
-    // JSON logs on stderr for the cluster's log pipeline; the failure line
-    // below is plain text, the last thing written.
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QSEC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let settings = match Settings::try_parse() {
-        Ok(settings) => settings,
-        // --help and --version are not failures.
-        Err(error) if !error.use_stderr() => error.exit(),
-        Err(error) => return fail(&Error::usage(&error)),
-    };
-    // One thread is plenty: the work is a handful of requests and files.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    let result = match runtime {
-        Ok(runtime) => runtime.block_on(qsec_init::run(&settings)),
-        Err(error) => Err(Error::Internal { reason: format!("could not start the async runtime: {error}") }),
-    };
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => fail(&error),
-    }
-}
-
-fn fail(error: &Error) -> ExitCode {
-    eprintln!("qsec-init: {error}");
-    ExitCode::from(error.exit_code())
+    qsec_init::process::main_from(std::env::args_os())
 }

@@ -29,6 +29,7 @@ mod error;
 mod health;
 mod http;
 mod metrics;
+pub mod process;
 mod settings;
 mod sidecar;
 mod triggers;

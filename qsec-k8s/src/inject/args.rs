@@ -51,6 +51,15 @@ pub struct InjectArgs {
     /// Outbound ports (e.g. Vault's 8200) Istio's proxy must leave alone.
     #[arg(long, value_name = "PORT", value_delimiter = ',')]
     pub istio_exclude_outbound_port: Vec<u16>,
+    /// More settings for qsec-init, as NAME=VALUE (repeatable), e.g.
+    /// QSEC_KV_VERSION=2 when the app areas are in a kv v2 mount.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_env)]
+    pub init_env: Vec<(String, String)>,
+}
+
+fn parse_env(text: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("{text:?}: expected NAME=VALUE"))?;
+    Ok((name.trim().to_owned(), value.to_owned()))
 }
 
 impl InjectArgs {
@@ -84,6 +93,7 @@ impl InjectArgs {
         }
         settings.mesh.istio_exclude_init_port = !self.no_istio_exclusion;
         settings.mesh.istio_exclude_outbound_ports.clone_from(&self.istio_exclude_outbound_port);
+        settings.init_env.clone_from(&self.init_env);
         settings.validate()?;
         Ok(settings)
     }

@@ -41,6 +41,7 @@ pub(crate) fn init_container(app: &AppRef, settings: &InjectSettings) -> Contain
         field("POD_NAMESPACE", "metadata.namespace"),
         field("POD_IP", "status.podIP"),
     ]);
+    env.extend(settings.init_env.iter().map(|(name, text)| value(name, text.clone())));
     let mut mounts = vec![mount(CONFIG_VOLUME, CONFIG_DIR, false), mount(LEASES_VOLUME, LEASE_DIR, false)];
     if settings.config_from == ConfigFrom::ConfigMap {
         mounts.push(mount(CONFIG_SOURCE_VOLUME, CONFIG_SOURCE_DIR, true));

@@ -210,6 +210,9 @@ pub struct InjectSettings {
     pub config_size_limit: Option<Quantity>,
     /// `sizeLimit` of the leases volume.
     pub leases_size_limit: Option<Quantity>,
+    /// More environment for `qsec-init`, after qsec's own: its other
+    /// settings, e.g. `QSEC_KV_VERSION=2` when the app areas are kv v2.
+    pub init_env: Vec<(String, String)>,
 }
 
 impl Default for InjectSettings {
@@ -240,9 +243,27 @@ impl Default for InjectSettings {
             mesh: MeshExclusion::default(),
             config_size_limit: Some(Quantity("8Mi".into())),
             leases_size_limit: Some(Quantity("1Mi".into())),
+            init_env: Vec::new(),
         }
     }
 }
+
+/// The variables the injection gives `qsec-init` itself; extra
+/// environment may not override them.
+const INJECTED_INIT_ENV: &[&str] = &[
+    "QSEC_APP",
+    "VAULT_ADDR",
+    "VAULT_CACERT",
+    "QSEC_ROLE_ID",
+    "QSEC_ROLE_ID_FILE",
+    "QSEC_CONFIG_SOURCE",
+    "QSEC_CONFIG_DIR",
+    "QSEC_LEASE_DIR",
+    "QSEC_LISTEN",
+    "POD_NAME",
+    "POD_NAMESPACE",
+    "POD_IP",
+];
 
 impl InjectSettings {
     /// Checks the settings agree with themselves.
@@ -253,6 +274,14 @@ impl InjectSettings {
         }
         if self.sidecar != SidecarMode::Disabled && self.init_port == self.refresh_port {
             return invalid(format!("qsec-init and qsec-refresh cannot both use port {}", self.init_port));
+        }
+        for (name, _) in &self.init_env {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return invalid(format!("init environment variable {name:?}: use letters, digits and _"));
+            }
+            if INJECTED_INIT_ENV.contains(&name.as_str()) {
+                return invalid(format!("init environment variable {name} is set by the injection itself"));
+            }
         }
         if !self.config_mount_path.starts_with('/') {
             return invalid(format!("config mount path {:?} must be absolute", self.config_mount_path));

@@ -107,6 +107,7 @@ fn options_vault_ca_disabled_sidecar_init_containers_and_mesh() {
         config_in_init_containers: true,
         config_mount_path: "/etc/app".into(),
         mesh: MeshExclusion { istio_exclude_init_port: false, istio_exclude_outbound_ports: vec![8200, 5432] },
+        init_env: vec![("QSEC_KV_VERSION".into(), "2".into())],
         ..InjectSettings::default()
     };
     inject(&mut meta, &mut spec, &app(), &settings).unwrap();
@@ -115,6 +116,7 @@ fn options_vault_ca_disabled_sidecar_init_containers_and_mesh() {
     assert_eq!(names, [INIT_CONTAINER, "migrate"]);
     assert_eq!(spec.containers.len(), 1);
     assert_eq!(env(&init[0], "VAULT_CACERT"), Some("/etc/qsec/vault-ca/ca.crt"));
+    assert_eq!(env(&init[0], "QSEC_KV_VERSION"), Some("2"));
     assert_eq!(init[1].volume_mounts.as_ref().unwrap()[0].mount_path, "/etc/app");
     let annotations = annotations_of(&meta);
     assert!(!annotations.contains_key(crate::annotations::ISTIO_EXCLUDE_INBOUND_PORTS));
@@ -165,6 +167,11 @@ fn settings_are_validated() {
         (InjectSettings { config_mount_path: "config".into(), ..InjectSettings::default() }, "must be absolute"),
         (InjectSettings { init_image: "a b".into(), ..InjectSettings::default() }, "not an image reference"),
         (InjectSettings { vault_addr: " ".into(), ..InjectSettings::default() }, "Vault address is empty"),
+        (InjectSettings { init_env: vec![("QSEC LOG".into(), "x".into())], ..Default::default() }, "letters, digits"),
+        (
+            InjectSettings { init_env: vec![("QSEC_APP".into(), "x".into())], ..Default::default() },
+            "set by the injection",
+        ),
     ];
     for (settings, message) in cases {
         let error = settings.validate().unwrap_err().to_string();
