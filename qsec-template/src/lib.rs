@@ -30,6 +30,8 @@
 //!
 //! Custom functions are added with [`EngineBuilder::function`] and a
 //! [`Signature`] in Go's parameter types, so Go's argument checks apply.
+//! In the repository, `examples/custom_template_function.rs` adds one, and
+//! `examples/render_config_dir.rs` renders a config directory in-process.
 
 mod builtins;
 pub mod config_dir;

@@ -202,6 +202,26 @@ async fn denied_functions_do_not_exist() {
     assert!(error.contains(r#"function "rawWrite" not defined"#), "{error}");
 }
 
+#[tokio::test]
+async fn errors_never_quote_a_value_fetched_in_the_scope() {
+    let (_vault, root) = vault(KvVersion::V2).await;
+    root.write("secret/data/myapp/quoted", &json!({ "data": { "value": "pa\"ss\\wd-1" } })).await.unwrap();
+    let renderer = renderer(root, KvVersion::V2);
+    // Go's own words would quote the value: `parsing time "pw-1" as ...`.
+    let error = render(&renderer, r#"{{ lookup "db" "password" | mustToDate "2006-01-02" }}"#).await.unwrap_err();
+    let error = error.to_string();
+    assert!(error.contains(r#"parsing time "***" as "2006-01-02""#) && !error.contains("pw-1"), "{error}");
+    let error = render(&renderer, r#"{{ fail (printf "bad: %s" (lookup "db" "password")) }}"#).await.unwrap_err();
+    assert!(error.to_string().ends_with("error calling fail: bad: ***"), "{error}");
+    // Go-quoted, with its escapes.
+    let error = render(&renderer, r#"{{ lookup "quoted" | mustToDate "2006" }}"#).await.unwrap_err().to_string();
+    assert!(error.contains(r#"parsing time "***""#) && !error.contains("wd-1"), "{error}");
+    // The scope spans templates: this one fetched nothing itself. Values
+    // under 4 characters ("app") are left alone, so messages stay readable.
+    let error = render(&renderer, r#"{{ fail "pw-1 app" }}"#).await.unwrap_err().to_string();
+    assert!(error.ends_with("error calling fail: *** app"), "{error}");
+}
+
 /// Counts how many Vault calls are in flight at once.
 struct Concurrency {
     inner: Arc<dyn VaultBackend>,

@@ -1,7 +1,10 @@
 //! Everything qsec says to Vault: the HTTP client, app provisioning,
 //! renewal, the file lease store, and an in-memory Vault for tests.
 //!
-//! Built on [`qsec_core`]'s traits.
+//! Built on [`qsec_core`]'s traits. The repository's `examples/` show it in
+//! use: `approle_kv.rs` (AppRole login and a kv read) and
+//! `service_under_test.rs` (testing your service with the mocks and
+//! `MemoryVault`).
 //!
 //! ```
 //! // Every qsec binary does this first: one TLS crypto provider, ring,

@@ -6,29 +6,16 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use qsec_core::{IssuedSecretId, SecretId, SecretIdIssuer, SecretIdRequest};
-use qsec_vault::client::RetryPolicy;
 use qsec_vault::client::requests::{AppRoleConfig, TokenRoleConfig};
-use qsec_vault::{VaultClient, VaultConfig};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, Request, ResponseTemplate};
+
+mod common;
+
+use common::{expect, mock_vault, ok};
 
 const TOKEN: &str = "s.provisioner-token";
-
-async fn vault() -> (MockServer, VaultClient) {
-    qsec_vault::install_crypto_provider();
-    let server = MockServer::start().await;
-    let config = VaultConfig::new(&server.uri()).unwrap().with_retry(RetryPolicy::none()).with_token(TOKEN.into());
-    (server, VaultClient::new(config).unwrap())
-}
-
-struct NoBody;
-
-impl Match for NoBody {
-    fn matches(&self, request: &Request) -> bool {
-        request.body.is_empty()
-    }
-}
 
 /// Matches requests without `X-Vault-Wrap-TTL`.
 struct NotWrapped;
@@ -39,36 +26,31 @@ impl Match for NotWrapped {
     }
 }
 
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 fn envelope(data: Value) -> Value {
     json!({ "auth": null, "warnings": null, "wrap_info": null, "data": data, "lease_duration": 0, "renewable": false, "lease_id": "" })
 }
 
-async fn expect(server: &MockServer, verb: &str, at: &str, body: Option<Value>, answer: ResponseTemplate) {
-    let mock = Mock::given(method(verb)).and(path(at)).and(header("x-vault-token", TOKEN));
-    let mock = match body {
-        Some(body) => mock.and(body_json(body)),
-        None => mock.and(NoBody),
-    };
-    mock.respond_with(answer).expect(1).mount(server).await;
-}
-
 #[tokio::test]
 async fn approles_are_listed_written_read_and_deleted() {
-    let (server, client) = vault().await;
-    expect(&server, "LIST", "/v1/auth/approle/role", None, ok(envelope(json!({ "keys": ["dev", "prod", "test"] }))))
-        .await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
+    expect(
+        &server,
+        TOKEN,
+        "LIST",
+        "/v1/auth/approle/role",
+        None,
+        ok(envelope(json!({ "keys": ["dev", "prod", "test"] }))),
+    )
+    .await;
     let payload = json!({ "token_ttl": 600, "token_max_ttl": 900, "token_policies": ["default"], "token_period": 0, "bind_secret_id": true });
-    expect(&server, "POST", "/v1/auth/approle/role/application1", Some(payload), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/auth/approle/role/application1", Some(payload), ResponseTemplate::new(204))
+        .await;
     let read = envelope(json!({
         "token_ttl": 1200, "token_max_ttl": 1800, "secret_id_ttl": 600, "secret_id_num_uses": 40,
         "token_policies": ["default"], "period": 0, "bind_secret_id": true, "secret_id_bound_cidrs": []
     }));
-    expect(&server, "GET", "/v1/auth/approle/role/application1", None, ok(read)).await;
-    expect(&server, "DELETE", "/v1/auth/approle/role/application1", None, ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "GET", "/v1/auth/approle/role/application1", None, ok(read)).await;
+    expect(&server, TOKEN, "DELETE", "/v1/auth/approle/role/application1", None, ResponseTemplate::new(204)).await;
 
     assert_eq!(*client.list_approles("approle").await.unwrap(), ["dev", "prod", "test"]);
     let role = AppRoleConfig {
@@ -88,9 +70,9 @@ async fn approles_are_listed_written_read_and_deleted() {
 
 #[tokio::test]
 async fn reads_the_role_id() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let answer = ok(envelope(json!({ "role_id": "e5a7b66e-5d08-da9c-7075-71984634b882" })));
-    expect(&server, "GET", "/v1/auth/approle/role/application1/role-id", None, answer).await;
+    expect(&server, TOKEN, "GET", "/v1/auth/approle/role/application1/role-id", None, answer).await;
     let role_id = client.read_role_id("approle", "application1").await.unwrap();
     assert_eq!(role_id.expose_secret(), "e5a7b66e-5d08-da9c-7075-71984634b882");
 }
@@ -114,7 +96,7 @@ fn pod_body() -> Value {
 
 #[tokio::test]
 async fn generates_a_plain_secret_id_with_every_documented_parameter() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let answer = envelope(json!({
         "secret_id_accessor": "84896a0c-1347-aa90-a4f6-aca8b7558780", "secret_id": "841771dc-11c9-bbc7-bcac-6a3945a69cd9",
         "secret_id_ttl": 600, "secret_id_num_uses": 50
@@ -142,7 +124,7 @@ async fn generates_a_plain_secret_id_with_every_documented_parameter() {
 
 #[tokio::test]
 async fn the_issuer_asks_vault_to_wrap_and_destroys_by_accessor() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let wrapped = json!({
         "request_id": "", "lease_id": "", "renewable": false, "lease_duration": 0, "data": null, "warnings": null, "auth": null,
         "wrap_info": {
@@ -162,7 +144,7 @@ async fn the_issuer_asks_vault_to_wrap_and_destroys_by_accessor() {
         .await;
     let destroy = json!({ "secret_id_accessor": "84896a0c-1347-aa90-a4f6-aca8b7558780" });
     let path_ = "/v1/auth/approle/role/aws.stg.myapp/secret-id-accessor/destroy";
-    expect(&server, "POST", path_, Some(destroy), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", path_, Some(destroy), ResponseTemplate::new(204)).await;
 
     let issuer: &dyn SecretIdIssuer = &client;
     let issued = issuer.issue_secret_id(&pod_request(Some(Duration::from_secs(300)))).await.unwrap();
@@ -188,21 +170,30 @@ fn secret_id_lookup_sample() -> Value {
 
 #[tokio::test]
 async fn secret_ids_are_listed_looked_up_and_destroyed_by_value_and_by_accessor() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let base = "/v1/auth/approle/role/application1";
     let keys = json!({ "keys": ["ce102d2a-8253-c437-bf9a-aceed4241491", "84896a0c-1347-aa90-a4f6-aca8b7558780"] });
-    expect(&server, "LIST", &format!("{base}/secret-id"), None, ok(envelope(keys))).await;
+    expect(&server, TOKEN, "LIST", &format!("{base}/secret-id"), None, ok(envelope(keys))).await;
     let by_value = json!({ "secret_id": "84896a0c-1347-aa90-a4f6-aca8b7558780" });
-    expect(&server, "POST", &format!("{base}/secret-id/lookup"), Some(by_value.clone()), ok(secret_id_lookup_sample()))
+    expect(
+        &server,
+        TOKEN,
+        "POST",
+        &format!("{base}/secret-id/lookup"),
+        Some(by_value.clone()),
+        ok(secret_id_lookup_sample()),
+    )
+    .await;
+    expect(&server, TOKEN, "POST", &format!("{base}/secret-id/destroy"), Some(by_value), ResponseTemplate::new(204))
         .await;
-    expect(&server, "POST", &format!("{base}/secret-id/destroy"), Some(by_value), ResponseTemplate::new(204)).await;
     let by_accessor = json!({ "secret_id_accessor": "84896a0c-1347-aa90-a4f6-aca8b7558780" });
     let lookup = format!("{base}/secret-id-accessor/lookup");
-    expect(&server, "POST", &lookup, Some(by_accessor.clone()), ok(secret_id_lookup_sample())).await;
+    expect(&server, TOKEN, "POST", &lookup, Some(by_accessor.clone()), ok(secret_id_lookup_sample())).await;
     let destroy = format!("{base}/secret-id-accessor/destroy");
-    expect(&server, "POST", &destroy, Some(by_accessor), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", &destroy, Some(by_accessor), ResponseTemplate::new(204)).await;
     let unknown = json!({ "secret_id": "unknown" });
-    expect(&server, "POST", &format!("{base}/secret-id/lookup"), Some(unknown), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", &format!("{base}/secret-id/lookup"), Some(unknown), ResponseTemplate::new(204))
+        .await;
 
     let accessors = client.list_secret_id_accessors("approle", "application1").await.unwrap();
     assert_eq!(accessors.len(), 2);
@@ -222,14 +213,15 @@ async fn secret_ids_are_listed_looked_up_and_destroyed_by_value_and_by_accessor(
 
 #[tokio::test]
 async fn token_roles_are_listed_written_read_and_deleted() {
-    let (server, client) = vault().await;
-    expect(&server, "LIST", "/v1/auth/token/roles", None, ok(json!({ "data": { "keys": ["role1", "role2"] } }))).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
+    expect(&server, TOKEN, "LIST", "/v1/auth/token/roles", None, ok(json!({ "data": { "keys": ["role1", "role2"] } })))
+        .await;
     let payload = json!({
         "allowed_policies": ["dev"], "name": "nomad", "orphan": false,
         "token_bound_cidrs": ["127.0.0.1/32", "128.252.0.0/16"], "renewable": true,
         "allowed_entity_aliases": ["web-entity-alias", "app-entity-*"]
     });
-    expect(&server, "POST", "/v1/auth/token/roles/nomad", Some(payload), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/auth/token/roles/nomad", Some(payload), ResponseTemplate::new(204)).await;
     let read = json!({
       "request_id": "075a19cd-4e56-a3ca-d956-7609819831ec", "lease_id": "", "lease_duration": 0, "renewable": false,
       "data": {
@@ -240,8 +232,8 @@ async fn token_roles_are_listed_written_read_and_deleted() {
       },
       "warnings": null
     });
-    expect(&server, "GET", "/v1/auth/token/roles/nomad", None, ok(read)).await;
-    expect(&server, "DELETE", "/v1/auth/token/roles/admins", None, ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "GET", "/v1/auth/token/roles/nomad", None, ok(read)).await;
+    expect(&server, TOKEN, "DELETE", "/v1/auth/token/roles/admins", None, ResponseTemplate::new(204)).await;
 
     assert_eq!(*client.list_token_roles().await.unwrap(), ["role1", "role2"]);
     let role = TokenRoleConfig {

@@ -6,44 +6,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qsec_core::{Jwt, RoleId, SecretId, VaultBackend, WrappingToken};
-use qsec_vault::client::RetryPolicy;
 use qsec_vault::client::requests::TokenCreateRequest;
-use qsec_vault::{VaultClient, VaultConfig};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
+
+mod common;
+
+use common::{NoBody, NoToken, mock_vault, ok};
 
 const TOKEN: &str = "s.caller-token";
-
-async fn vault(token: Option<&str>) -> (MockServer, VaultClient) {
-    qsec_vault::install_crypto_provider();
-    let server = MockServer::start().await;
-    let mut config = VaultConfig::new(&server.uri()).unwrap().with_retry(RetryPolicy::none());
-    config.token = token.map(Into::into);
-    (server, VaultClient::new(config).unwrap())
-}
-
-/// Matches requests without an `X-Vault-Token` header.
-struct NoToken;
-
-impl Match for NoToken {
-    fn matches(&self, request: &Request) -> bool {
-        !request.headers.contains_key("x-vault-token")
-    }
-}
-
-/// Matches requests without a body.
-struct NoBody;
-
-impl Match for NoBody {
-    fn matches(&self, request: &Request) -> bool {
-        request.body.is_empty()
-    }
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
 
 fn approle_login_sample() -> Value {
     json!({
@@ -79,7 +51,7 @@ fn renew_sample() -> Value {
 
 #[tokio::test]
 async fn approle_login_posts_both_halves_without_a_token_and_makes_the_new_token_current() {
-    let (server, client) = vault(Some(TOKEN)).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("POST"))
         .and(path("/v1/auth/approle/login"))
         .and(NoToken)
@@ -126,7 +98,7 @@ fn kubernetes_login_sample() -> Value {
 
 #[tokio::test]
 async fn kubernetes_login_posts_role_and_jwt_to_the_given_mount() {
-    let (server, client) = vault(None).await;
+    let (server, client) = mock_vault(None).await;
     Mock::given(method("POST"))
         .and(path("/v1/auth/k8s-prod/login"))
         .and(NoToken)
@@ -144,7 +116,7 @@ async fn kubernetes_login_posts_role_and_jwt_to_the_given_mount() {
 
 #[tokio::test]
 async fn kubernetes_login_reads_the_service_account_token_file() {
-    let (server, client) = vault(None).await;
+    let (server, client) = mock_vault(None).await;
     Mock::given(method("POST"))
         .and(path("/v1/auth/kubernetes/login"))
         .and(body_json(json!({ "role": "dev-role", "jwt": "eyJ.file.token" })))
@@ -170,7 +142,7 @@ async fn kubernetes_login_reads_the_service_account_token_file() {
 
 #[tokio::test]
 async fn login_token_checks_the_token_before_making_it_current() {
-    let (server, client) = vault(Some(TOKEN)).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("GET"))
         .and(path("/v1/auth/token/lookup-self"))
         .and(header("x-vault-token", "s.good"))
@@ -196,7 +168,7 @@ async fn login_token_checks_the_token_before_making_it_current() {
 
 #[tokio::test]
 async fn renew_self_sends_the_increment_as_a_duration_string() {
-    let (server, client) = vault(Some(TOKEN)).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("POST"))
         .and(path("/v1/auth/token/renew-self"))
         .and(header("x-vault-token", TOKEN))
@@ -221,7 +193,7 @@ async fn renew_self_sends_the_increment_as_a_duration_string() {
 
 #[tokio::test]
 async fn revoke_self_posts_and_forgets_the_token() {
-    let (server, client) = vault(Some(TOKEN)).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("POST"))
         .and(path("/v1/auth/token/revoke-self"))
         .and(header("x-vault-token", TOKEN))
@@ -236,7 +208,7 @@ async fn revoke_self_posts_and_forgets_the_token() {
 
 #[tokio::test]
 async fn accessor_lookup_and_revocation_post_the_accessor() {
-    let (server, client) = vault(Some(TOKEN)).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("POST"))
         .and(path("/v1/auth/token/lookup-accessor"))
         .and(header("x-vault-token", TOKEN))
@@ -275,7 +247,7 @@ fn token_create_sample() -> Value {
 
 #[tokio::test]
 async fn token_create_against_a_role_keeps_warnings_and_leaves_the_current_token() {
-    let (server, client) = vault(Some(TOKEN)).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let expected =
         json!({ "policies": ["web", "stage"], "meta": { "user": "armon" }, "ttl": "3600s", "renewable": true });
     Mock::given(method("POST"))
@@ -345,7 +317,7 @@ async fn an_approle_login_flow_never_shows_its_token_or_secret_id() {
     const APP_TOKEN: &str = "5b1a0318-679c-9c45-e5c6-d1b9a9035d49";
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
-    let (server, client) = vault(None).await;
+    let (server, client) = mock_vault(None).await;
     let wrapped = json!({ "data": { "secret_id": SECRET_ID, "secret_id_accessor": "acc-1", "secret_id_ttl": 300, "secret_id_num_uses": 1 } });
     Mock::given(path("/v1/sys/wrapping/lookup"))
         .respond_with(ok(

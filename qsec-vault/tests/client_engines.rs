@@ -5,37 +5,20 @@
 
 use std::time::Duration;
 
-use qsec_vault::client::RetryPolicy;
 use qsec_vault::client::requests::{AwsCredsRequest, PkiIssueRequest};
-use qsec_vault::{VaultClient, VaultConfig};
 use serde_json::{Value, json};
+use wiremock::Mock;
 use wiremock::matchers::{body_json, header, method, path, query_param};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+
+mod common;
+
+use common::{NoBody, mock_vault, ok};
 
 const TOKEN: &str = "s.app-token";
 
-async fn vault() -> (MockServer, VaultClient) {
-    qsec_vault::install_crypto_provider();
-    let server = MockServer::start().await;
-    let config = VaultConfig::new(&server.uri()).unwrap().with_retry(RetryPolicy::none()).with_token(TOKEN.into());
-    (server, VaultClient::new(config).unwrap())
-}
-
-struct NoBody;
-
-impl Match for NoBody {
-    fn matches(&self, request: &Request) -> bool {
-        request.body.is_empty()
-    }
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 #[tokio::test]
 async fn pki_issue_posts_the_request_and_returns_the_key_redacted_with_its_lease() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let sample = json!({
       "lease_id": "pki/issue/test/7ad6cfa5-f04f-c62a-d477-f33210475d05",
       "renewable": false,
@@ -85,7 +68,7 @@ async fn pki_issue_posts_the_request_and_returns_the_key_redacted_with_its_lease
 
 #[tokio::test]
 async fn database_creds_get_the_role_and_keep_the_lease() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let sample = json!({
         "lease_id": "database/creds/my-role/2f6a614c-4aa2-7b19-24b9-ad944a8d4de6", "lease_duration": 3600, "renewable": true,
         "data": { "username": "root-1430158508-126", "password": "132ae3ef-5a64-7499-351e-bfe59f3a2a21" }
@@ -115,7 +98,7 @@ fn aws_sample() -> Value {
 
 #[tokio::test]
 async fn aws_creds_get_with_parameters_in_the_query() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("GET"))
         .and(path("/v1/aws/creds/example-role"))
         .and(header("x-vault-token", TOKEN))
@@ -141,7 +124,7 @@ async fn aws_creds_get_with_parameters_in_the_query() {
 
 #[tokio::test]
 async fn aws_sts_posts_its_parameters() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let mut sample = aws_sample();
     sample["data"]["security_token"] = json!("FwoGZXIvYXdzE...");
     Mock::given(method("POST"))

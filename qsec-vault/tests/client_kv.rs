@@ -5,21 +5,16 @@
 use std::time::Duration;
 
 use qsec_core::{KvMount, KvVersion, VaultBackend};
-use qsec_vault::client::RetryPolicy;
 use qsec_vault::client::requests::KvMetadataUpdate;
-use qsec_vault::{VaultClient, VaultConfig};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TOKEN: &str = "s.kv-token";
+mod common;
 
-async fn vault() -> (MockServer, VaultClient) {
-    qsec_vault::install_crypto_provider();
-    let server = MockServer::start().await;
-    let config = VaultConfig::new(&server.uri()).unwrap().with_retry(RetryPolicy::none()).with_token(TOKEN.into());
-    (server, VaultClient::new(config).unwrap())
-}
+use common::{mock_vault, ok};
+
+const TOKEN: &str = "s.kv-token";
 
 fn v1() -> KvMount {
     KvMount { path: "secret".into(), version: KvVersion::V1 }
@@ -27,10 +22,6 @@ fn v1() -> KvMount {
 
 fn v2() -> KvMount {
     KvMount { path: "secret".into(), version: KvVersion::V2 }
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
 }
 
 async fn expect(server: &MockServer, verb: &str, at: &str, answer: ResponseTemplate) {
@@ -56,7 +47,7 @@ async fn expect_body(server: &MockServer, verb: &str, at: &str, body: Value, ans
 
 #[tokio::test]
 async fn v1_reads_lists_writes_and_deletes_at_the_mount_path() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let read = json!({ "auth": null, "data": { "foo": "bar", "ttl": "1h" }, "lease_duration": 3600, "lease_id": "", "renewable": false });
     expect(&server, "GET", "/v1/secret/my-secret", ok(read)).await;
     let list = json!({ "auth": null, "data": { "keys": ["foo", "foo/"] }, "lease_duration": 2764800, "lease_id": "", "renewable": false });
@@ -94,7 +85,7 @@ fn v2_read_sample() -> Value {
 
 #[tokio::test]
 async fn v2_reads_the_latest_or_a_pinned_version_under_data() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("GET"))
         .and(path("/v1/secret/data/my-secret"))
         .and(query_param_is_missing("version"))
@@ -121,7 +112,7 @@ async fn v2_reads_the_latest_or_a_pinned_version_under_data() {
 
 #[tokio::test]
 async fn v2_writes_wrap_data_and_pass_cas_as_an_option() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let created = json!({ "data": {
         "created_time": "2018-03-22T02:36:43.986212308Z",
         "custom_metadata": { "owner": "jdoe", "mission_critical": "false" },
@@ -140,7 +131,7 @@ async fn v2_writes_wrap_data_and_pass_cas_as_an_option() {
 
 #[tokio::test]
 async fn v2_lists_and_reads_metadata_with_the_version_history() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     expect(&server, "LIST", "/v1/secret/metadata/my-secret", ok(json!({ "data": { "keys": ["foo", "foo/"] } }))).await;
     let metadata = json!({ "data": {
         "cas_required": false, "created_time": "2018-03-22T02:24:06.945319214Z", "current_version": 3,
@@ -165,7 +156,7 @@ async fn v2_lists_and_reads_metadata_with_the_version_history() {
 
 #[tokio::test]
 async fn v2_writes_and_deletes_metadata() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let body = json!({
         "max_versions": 5, "cas_required": false, "delete_version_after": "12319s",
         "custom_metadata": { "foo": "abc", "bar": "123", "baz": "5c07d823-3810-48f6-a147-4c06b5219e84" }
@@ -190,7 +181,7 @@ async fn v2_writes_and_deletes_metadata() {
 
 #[tokio::test]
 async fn v2_deletes_undeletes_and_destroys_versions_with_the_documented_methods() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     expect(&server, "DELETE", "/v1/secret/data/my-secret", ResponseTemplate::new(204)).await;
     let versions = json!({ "versions": [1, 2] });
     expect_body(&server, "POST", "/v1/secret/delete/my-secret", versions.clone(), ResponseTemplate::new(204)).await;
@@ -205,7 +196,7 @@ async fn v2_deletes_undeletes_and_destroys_versions_with_the_documented_methods(
 
 #[tokio::test]
 async fn v2_only_operations_are_refused_on_a_v1_mount_without_asking_vault() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let errors = [
         client.kv_read_version(&v1(), "a", 1).await.unwrap_err(),
         client.kv_metadata(&v1(), "a").await.unwrap_err(),
@@ -239,7 +230,7 @@ fn mounts_sample() -> Value {
 
 #[tokio::test]
 async fn tells_kv_versions_apart_by_asking_sys_mounts_once() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     expect(&server, "GET", "/v1/sys/mounts", ok(mounts_sample())).await;
 
     assert_eq!(client.kv_mount("secret").await.unwrap(), v2());
@@ -249,7 +240,7 @@ async fn tells_kv_versions_apart_by_asking_sys_mounts_once() {
 
 #[tokio::test]
 async fn kv_mount_detection_names_what_is_wrong() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("GET")).and(path("/v1/sys/mounts")).respond_with(ok(mounts_sample())).mount(&server).await;
 
     assert_eq!(client.kv_mount("legacy").await.unwrap().version, KvVersion::V1);
@@ -261,7 +252,7 @@ async fn kv_mount_detection_names_what_is_wrong() {
 
 #[tokio::test]
 async fn backend_read_list_and_delete_answer_none_for_a_404_without_errors() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let missing = ResponseTemplate::new(404).set_body_json(json!({ "errors": [] }));
     expect(&server, "GET", "/v1/secret/data/missing", missing.clone()).await;
     expect(&server, "LIST", "/v1/secret/metadata/empty/", missing.clone()).await;
@@ -285,7 +276,7 @@ async fn backend_read_list_and_delete_answer_none_for_a_404_without_errors() {
 
 #[tokio::test]
 async fn backend_write_posts_json_and_keeps_the_whole_envelope() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let answer = json!({ "request_id": "r-1", "lease_id": "database/creds/app/abc", "lease_duration": 3600, "renewable": true,
                          "data": { "username": "u" }, "warnings": ["TTL capped"], "wrap_info": null, "auth": null });
     expect_body(&server, "POST", "/v1/database/creds/app", json!({ "ttl": 60 }), ok(answer)).await;

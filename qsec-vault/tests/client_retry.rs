@@ -9,6 +9,10 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod common;
+
+use common::mock_vault_with;
+
 /// Tiny delays so the tests stay fast.
 fn quick(max_retries: usize) -> RetryPolicy {
     RetryPolicy {
@@ -17,13 +21,6 @@ fn quick(max_retries: usize) -> RetryPolicy {
         max_delay: Duration::from_millis(5),
         max_total_time: Duration::from_secs(10),
     }
-}
-
-async fn vault(retry: RetryPolicy) -> (MockServer, VaultClient) {
-    qsec_vault::install_crypto_provider();
-    let server = MockServer::start().await;
-    let config = VaultConfig::new(&server.uri()).unwrap().with_retry(retry).with_token("s.t".into());
-    (server, VaultClient::new(config).unwrap())
 }
 
 fn client_for(address: &str, retry: RetryPolicy) -> VaultClient {
@@ -37,7 +34,7 @@ async fn requests(server: &MockServer) -> usize {
 
 #[tokio::test]
 async fn a_503_then_a_200_succeeds() {
-    let (server, client) = vault(quick(2)).await;
+    let (server, client) = mock_vault_with(Some("s.t"), quick(2)).await;
     Mock::given(path("/v1/secret/app"))
         .respond_with(ResponseTemplate::new(503).set_body_json(json!({ "errors": ["Vault is sealed"] })))
         .up_to_n_times(1)
@@ -56,7 +53,7 @@ async fn a_503_then_a_200_succeeds() {
 #[tokio::test]
 async fn every_transient_status_is_retried() {
     for status in [429, 500, 502, 503, 504] {
-        let (server, client) = vault(quick(3)).await;
+        let (server, client) = mock_vault_with(Some("s.t"), quick(3)).await;
         Mock::given(method("POST"))
             .and(path("/v1/auth/approle/login"))
             .respond_with(ResponseTemplate::new(status))
@@ -78,7 +75,7 @@ async fn every_transient_status_is_retried() {
 
 #[tokio::test]
 async fn a_400_is_not_retried() {
-    let (server, client) = vault(quick(5)).await;
+    let (server, client) = mock_vault_with(Some("s.t"), quick(5)).await;
     Mock::given(path("/v1/secret/app"))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "errors": ["missing client token"] })))
         .expect(1)
@@ -93,7 +90,7 @@ async fn a_400_is_not_retried() {
 #[tokio::test]
 async fn other_client_errors_are_not_retried_either() {
     for status in [401, 403, 404, 405, 412] {
-        let (server, client) = vault(quick(5)).await;
+        let (server, client) = mock_vault_with(Some("s.t"), quick(5)).await;
         Mock::given(path("/v1/secret/app"))
             .respond_with(ResponseTemplate::new(status).set_body_json(json!({ "errors": ["no"] })))
             .mount(&server)
@@ -106,7 +103,7 @@ async fn other_client_errors_are_not_retried_either() {
 
 #[tokio::test]
 async fn the_retry_count_is_bounded_and_the_last_error_is_reported() {
-    let (server, client) = vault(quick(2)).await;
+    let (server, client) = mock_vault_with(Some("s.t"), quick(2)).await;
     Mock::given(path("/v1/secret/app"))
         .respond_with(ResponseTemplate::new(503).set_body_json(json!({ "errors": ["Vault is sealed"] })))
         .mount(&server)
@@ -120,7 +117,7 @@ async fn the_retry_count_is_bounded_and_the_last_error_is_reported() {
 #[tokio::test]
 async fn the_total_time_is_bounded() {
     let policy = RetryPolicy { max_retries: 1000, max_total_time: Duration::from_millis(300), ..quick(0) };
-    let (server, client) = vault(policy).await;
+    let (server, client) = mock_vault_with(Some("s.t"), policy).await;
     Mock::given(path("/v1/secret/app"))
         .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(50)))
         .mount(&server)

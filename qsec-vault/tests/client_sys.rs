@@ -7,53 +7,15 @@ use std::time::Duration;
 use qsec_core::{KvVersion, VaultBackend, WrappingToken};
 use qsec_vault::client::RetryPolicy;
 use qsec_vault::client::requests::MountRequest;
-use qsec_vault::{VaultClient, VaultConfig};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
+
+mod common;
+
+use common::{NoBody, NoToken, expect, mock_vault, mock_vault_with, ok};
 
 const TOKEN: &str = "s.admin-token";
-
-async fn vault_with(token: Option<&str>, retry: RetryPolicy) -> (MockServer, VaultClient) {
-    qsec_vault::install_crypto_provider();
-    let server = MockServer::start().await;
-    let mut config = VaultConfig::new(&server.uri()).unwrap().with_retry(retry);
-    config.token = token.map(Into::into);
-    (server, VaultClient::new(config).unwrap())
-}
-
-async fn vault() -> (MockServer, VaultClient) {
-    vault_with(Some(TOKEN), RetryPolicy::none()).await
-}
-
-struct NoToken;
-
-impl Match for NoToken {
-    fn matches(&self, request: &Request) -> bool {
-        !request.headers.contains_key("x-vault-token")
-    }
-}
-
-struct NoBody;
-
-impl Match for NoBody {
-    fn matches(&self, request: &Request) -> bool {
-        request.body.is_empty()
-    }
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
-async fn expect(server: &MockServer, verb: &str, at: &str, body: Option<Value>, answer: ResponseTemplate) {
-    let mock = Mock::given(method(verb)).and(path(at)).and(header("x-vault-token", TOKEN));
-    let mock = match body {
-        Some(body) => mock.and(body_json(body)),
-        None => mock.and(NoBody),
-    };
-    mock.respond_with(answer).expect(1).mount(server).await;
-}
 
 fn health_sample() -> Value {
     json!({
@@ -66,7 +28,7 @@ fn health_sample() -> Value {
 
 #[tokio::test]
 async fn health_asks_with_standbyok_and_no_token() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("GET"))
         .and(path("/v1/sys/health"))
         .and(query_param("standbyok", "true"))
@@ -91,7 +53,7 @@ async fn health_states_are_answers_and_are_not_retried() {
             max_delay: Duration::from_millis(2),
             ..RetryPolicy::default()
         };
-        let (server, client) = vault_with(None, retrying).await;
+        let (server, client) = mock_vault_with(None, retrying).await;
         let mut body = health_sample();
         body["sealed"] = json!(status == 503);
         body["initialized"] = json!(status != 501);
@@ -109,7 +71,7 @@ async fn health_states_are_answers_and_are_not_retried() {
 
 #[tokio::test]
 async fn health_reports_other_failures_as_errors() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(path("/v1/sys/health"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({ "errors": ["internal error"] })))
         .mount(&server)
@@ -120,15 +82,16 @@ async fn health_reports_other_failures_as_errors() {
 
 #[tokio::test]
 async fn acl_policies_are_listed_read_written_and_deleted() {
-    let (server, client) = vault().await;
-    expect(&server, "LIST", "/v1/sys/policies/acl", None, ok(json!({ "keys": ["root", "my-policy"] }))).await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
+    expect(&server, TOKEN, "LIST", "/v1/sys/policies/acl", None, ok(json!({ "keys": ["root", "my-policy"] }))).await;
     let read = json!({ "name": "deploy", "policy": "path \"secret/foo\" {...", "modified": "2025-03-25T16:50:49.348095648-05:00", "version": 3, "cas_required": true });
-    expect(&server, "GET", "/v1/sys/policies/acl/my-policy", None, ok(read)).await;
+    expect(&server, TOKEN, "GET", "/v1/sys/policies/acl/my-policy", None, ok(read)).await;
     let write = json!({ "policy": "path \"secret/foo\" {..." });
-    expect(&server, "POST", "/v1/sys/policies/acl/my-policy", Some(write), ResponseTemplate::new(204)).await;
-    expect(&server, "DELETE", "/v1/sys/policies/acl/my-policy", None, ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/policies/acl/my-policy", Some(write), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "DELETE", "/v1/sys/policies/acl/my-policy", None, ResponseTemplate::new(204)).await;
     expect(
         &server,
+        TOKEN,
         "GET",
         "/v1/sys/policies/acl/none",
         None,
@@ -156,16 +119,16 @@ fn mount_entry(kind: &str, accessor: &str, options: Value) -> Value {
 
 #[tokio::test]
 async fn auth_methods_are_listed_enabled_and_disabled() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let list = json!({
       "request_id": "9bc0fab8-d65c-3961-afe6-d05f50c5fd22", "lease_id": "", "lease_duration": 0, "renewable": false,
       "data": { "github/": mount_entry("github", "auth_github_badd7fd0", Value::Null), "token/": mount_entry("token", "auth_token_bd90f507", Value::Null) },
       "warnings": null
     });
-    expect(&server, "GET", "/v1/sys/auth", None, ok(list)).await;
+    expect(&server, TOKEN, "GET", "/v1/sys/auth", None, ok(list)).await;
     let enable = json!({ "type": "github", "description": "Login with GitHub" });
-    expect(&server, "POST", "/v1/sys/auth/my-auth", Some(enable), ResponseTemplate::new(204)).await;
-    expect(&server, "DELETE", "/v1/sys/auth/my-auth", None, ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/auth/my-auth", Some(enable), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "DELETE", "/v1/sys/auth/my-auth", None, ResponseTemplate::new(204)).await;
 
     let methods = client.list_auth_methods().await.unwrap();
     assert_eq!(methods.keys().collect::<Vec<_>>(), ["github/", "token/"]);
@@ -177,18 +140,18 @@ async fn auth_methods_are_listed_enabled_and_disabled() {
 
 #[tokio::test]
 async fn secrets_engines_are_listed_enabled_and_disabled() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let list = json!({
       "request_id": "48d2c601-97a0-3904-f549-4fcbc740d718", "lease_id": "", "lease_duration": 0, "renewable": false,
       "data": { "secret/": mount_entry("kv", "kv_aedd93c1", json!({ "version": "2" })), "sys/": mount_entry("system", "system_f8df2902", Value::Null) },
       "warnings": null
     });
-    expect(&server, "GET", "/v1/sys/mounts", None, ok(list)).await;
+    expect(&server, TOKEN, "GET", "/v1/sys/mounts", None, ok(list)).await;
     let enable = json!({ "type": "kv", "config": { "force_no_cache": true } });
-    expect(&server, "POST", "/v1/sys/mounts/my-mount", Some(enable), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/mounts/my-mount", Some(enable), ResponseTemplate::new(204)).await;
     let enable_v2 = json!({ "type": "kv", "options": { "version": "2" } });
-    expect(&server, "POST", "/v1/sys/mounts/kv2", Some(enable_v2), ResponseTemplate::new(204)).await;
-    expect(&server, "DELETE", "/v1/sys/mounts/my-mount", None, ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/mounts/kv2", Some(enable_v2), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "DELETE", "/v1/sys/mounts/my-mount", None, ResponseTemplate::new(204)).await;
 
     let mounts = client.list_mounts().await.unwrap();
     assert_eq!(mounts["secret/"].kv_version(), Some(KvVersion::V2));
@@ -202,14 +165,15 @@ async fn secrets_engines_are_listed_enabled_and_disabled() {
 
 #[tokio::test]
 async fn leases_are_renewed_revoked_and_looked_up_by_id() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let renew = json!({ "lease_id": "auth/userpass/login/user/h5a2...", "increment": 1800 });
     let renewed =
         json!({ "lease_id": "auth/userpass/login/user/h5a2...", "renewable": true, "lease_duration": 2764790 });
-    expect(&server, "POST", "/v1/sys/leases/renew", Some(renew), ok(renewed.clone())).await;
-    expect(&server, "POST", "/v1/sys/leases/renew", Some(json!({ "lease_id": "db/creds/x/1" })), ok(renewed)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/leases/renew", Some(renew), ok(renewed.clone())).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/leases/renew", Some(json!({ "lease_id": "db/creds/x/1" })), ok(renewed))
+        .await;
     let revoke = json!({ "lease_id": "postgresql/creds/readonly/abcd-1234..." });
-    expect(&server, "POST", "/v1/sys/leases/revoke", Some(revoke), ResponseTemplate::new(204)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/leases/revoke", Some(revoke), ResponseTemplate::new(204)).await;
     let lookup = json!({ "data": {
         "expire_time": "2024-03-07T20:34:02.005655614+01:00",
         "id": "auth/userpass/login/user/h5a2d7506918f459d022267a3351666b35bd8b5d6d39b0bcfe14927c0e4464225",
@@ -217,7 +181,7 @@ async fn leases_are_renewed_revoked_and_looked_up_by_id() {
         "path": "auth/userpass/login/user", "renewable": true, "ttl": 2764397
     } });
     let lookup_body = json!({ "lease_id": "auth/userpass/login/user/h5a2..." });
-    expect(&server, "POST", "/v1/sys/leases/lookup", Some(lookup_body), ok(lookup)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/leases/lookup", Some(lookup_body), ok(lookup)).await;
 
     let backend: &dyn VaultBackend = &client;
     let renewal =
@@ -233,13 +197,13 @@ async fn leases_are_renewed_revoked_and_looked_up_by_id() {
 
 #[tokio::test]
 async fn wrapping_lookup_posts_the_token_in_the_body() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     let lookup = json!({
       "request_id": "481320f5-fdf8-885d-8050-65fa767fd19b", "lease_id": "", "lease_duration": 0, "renewable": false,
       "data": { "creation_path": "sys/wrapping/wrap", "creation_time": "2016-09-28T14:16:13.07103516-04:00", "creation_ttl": 300 },
       "wrap_info": null, "warnings": null, "auth": null
     });
-    expect(&server, "POST", "/v1/sys/wrapping/lookup", Some(json!({ "token": "abcd1234" })), ok(lookup)).await;
+    expect(&server, TOKEN, "POST", "/v1/sys/wrapping/lookup", Some(json!({ "token": "abcd1234" })), ok(lookup)).await;
 
     let backend: &dyn VaultBackend = &client;
     let info = backend.lookup_wrapping(&WrappingToken::new("abcd1234")).await.unwrap();
@@ -252,7 +216,7 @@ fn unwrap_sample() -> Value {
 
 #[tokio::test]
 async fn unwrap_without_a_current_token_sends_the_wrapping_token_as_the_header_only() {
-    let (server, client) = vault_with(None, RetryPolicy::none()).await;
+    let (server, client) = mock_vault_with(None, RetryPolicy::none()).await;
     Mock::given(method("POST"))
         .and(path("/v1/sys/wrapping/unwrap"))
         .and(header("x-vault-token", "abcd1234..."))
@@ -272,7 +236,7 @@ async fn unwrap_without_a_current_token_sends_the_wrapping_token_as_the_header_o
 
 #[tokio::test]
 async fn unwrap_with_a_current_token_sends_the_wrapping_token_in_the_body_only() {
-    let (server, client) = vault().await;
+    let (server, client) = mock_vault(Some(TOKEN)).await;
     Mock::given(method("POST"))
         .and(path("/v1/sys/wrapping/unwrap"))
         .and(header("x-vault-token", TOKEN))
@@ -282,8 +246,15 @@ async fn unwrap_with_a_current_token_sends_the_wrapping_token_in_the_body_only()
         .mount(&server)
         .await;
     let secret_id = json!({ "data": { "secret_id_accessor": "84896a0c-1347-aa90-a4f6-aca8b7558780", "secret_id": "841771dc-11c9-bbc7-bcac-6a3945a69cd9", "secret_id_ttl": 600, "secret_id_num_uses": 50 } });
-    expect(&server, "POST", "/v1/sys/wrapping/unwrap", Some(json!({ "token": "s.wrapped-secret-id" })), ok(secret_id))
-        .await;
+    expect(
+        &server,
+        TOKEN,
+        "POST",
+        "/v1/sys/wrapping/unwrap",
+        Some(json!({ "token": "s.wrapped-secret-id" })),
+        ok(secret_id),
+    )
+    .await;
 
     let unwrapped = client.unwrap(&WrappingToken::new("abcd1234...")).await.unwrap();
     assert_eq!(unwrapped.data.unwrap().get_str("zip"), Some("zap"));

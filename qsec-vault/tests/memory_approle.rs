@@ -8,19 +8,9 @@ use qsec_vault::testkit::MemoryVault;
 use qsec_vault::testkit::memory::{VaultReply, VaultRequest};
 use serde_json::{Value, json};
 
-fn vault() -> MemoryVault {
-    let vault = MemoryVault::builder().root_token("root").dev_mounts().build();
-    vault.clock().freeze();
-    vault
-}
+mod common;
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
-
-fn get(vault: &MemoryVault, token: &str, path: &str) -> VaultReply {
-    vault.handle(VaultRequest::get(path).with_token(token))
-}
+use common::memory::{frozen_dev_vault, get, post};
 
 /// The seed's AppRole: periodic tokens, single-use SecretIDs.
 fn app_role(vault: &MemoryVault) -> String {
@@ -56,7 +46,7 @@ fn login(vault: &MemoryVault, role_id: &str, secret_id: &str) -> VaultReply {
 
 #[test]
 fn role_crud_reads_back_the_documented_fields() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     app_role(&vault);
     let data = get(&vault, "root", "auth/approle/role/aws.stg.myapp").data().unwrap().clone();
     assert_eq!(data["token_policies"], json!(["default", "secret-api/read-aws.stg.myapp"]));
@@ -81,7 +71,7 @@ fn role_crud_reads_back_the_documented_fields() {
 
 #[test]
 fn a_role_needs_a_constraint() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let reply = post(&vault, "root", "auth/approle/role/loose", json!({"bind_secret_id": false}));
     assert_eq!(reply.status, 400);
     assert_eq!(reply.errors(), ["at least one constraint should be enabled on the role"]);
@@ -96,7 +86,7 @@ fn a_role_needs_a_constraint() {
 
 #[test]
 fn role_id_can_be_set_but_not_shared() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     app_role(&vault);
     let set = post(&vault, "root", "auth/approle/role/aws.stg.myapp/role-id", json!({"role_id": "custom"}));
     // The documented sample answers the new RoleID (Vault itself says 204).
@@ -109,7 +99,7 @@ fn role_id_can_be_set_but_not_shared() {
 
 #[test]
 fn a_single_use_secret_id_logs_in_once() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role_id = app_role(&vault);
     let issued = secret_id(&vault, json!({"metadata": "{\"pod\": \"myapp-7d9f\"}"}));
     assert_eq!(issued["secret_id_num_uses"], 1);
@@ -139,7 +129,7 @@ fn a_single_use_secret_id_logs_in_once() {
 
 #[test]
 fn secret_ids_expire_and_respect_the_roles_limits() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role_id = app_role(&vault);
     let issued = secret_id(&vault, json!({"ttl": 60}));
     assert_eq!(issued["secret_id_ttl"], 60);
@@ -158,7 +148,7 @@ fn secret_ids_expire_and_respect_the_roles_limits() {
 
 #[test]
 fn cidr_bound_secret_ids_check_the_client_address() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role_id = app_role(&vault);
     let issued = secret_id(&vault, json!({"cidr_list": ["10.1.2.3/32"], "token_bound_cidrs": "10.1.2.3/32"}));
     let secret_id = issued["secret_id"].as_str().unwrap();
@@ -181,7 +171,7 @@ fn cidr_bound_secret_ids_check_the_client_address() {
 
 #[test]
 fn secret_id_lookup_list_and_destroy() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     app_role(&vault);
     post(&vault, "root", "auth/approle/role/aws.stg.myapp", json!({"secret_id_num_uses": 0}));
     let issued = secret_id(&vault, json!({"metadata": "{\"tag1\": \"production\"}"}));
@@ -222,7 +212,7 @@ fn secret_id_lookup_list_and_destroy() {
 
 #[test]
 fn a_wrapped_secret_id_unwraps_once() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role_id = app_role(&vault);
     let reply = vault.handle(
         VaultRequest::post("auth/approle/role/aws.stg.myapp/secret-id", json!({}))
@@ -253,7 +243,7 @@ fn a_wrapped_secret_id_unwraps_once() {
 
 #[test]
 fn login_errors_have_vaults_shape() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role_id = app_role(&vault);
     assert_eq!(login(&vault, "nope", "x").errors(), ["invalid role ID"]);
     let missing = vault.handle(VaultRequest::post("auth/approle/login", json!({"role_id": role_id})));
@@ -263,7 +253,7 @@ fn login_errors_have_vaults_shape() {
 
 #[test]
 fn approle_can_be_mounted_elsewhere() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     assert_eq!(post(&vault, "root", "sys/auth/apps", json!({"type": "approle"})).status, 204);
     post(&vault, "root", "auth/apps/role/web", json!({"token_policies": "web"}));
     let role_id =
@@ -279,7 +269,7 @@ fn approle_can_be_mounted_elsewhere() {
 
 #[tokio::test]
 async fn the_backend_logs_in_and_issues_secret_ids() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role_id = app_role(&vault);
     let controller = vault.backend().with_token("root");
     let mut request = SecretIdRequest {
@@ -324,7 +314,7 @@ async fn the_backend_logs_in_and_issues_secret_ids() {
 
 #[test]
 fn missing_roles_and_bad_names_answer_like_vault() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     assert_eq!(get(&vault, "root", "auth/approle/role/ghost/role-id").body.unwrap(), json!({"errors": []}));
     assert_eq!(
         post(&vault, "root", "auth/approle/role/ghost/secret-id", json!({})).errors(),

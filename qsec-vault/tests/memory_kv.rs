@@ -6,9 +6,9 @@ use qsec_vault::testkit::MemoryVault;
 use qsec_vault::testkit::memory::{Method, VaultReply, VaultRequest};
 use serde_json::{Value, json};
 
-fn vault() -> MemoryVault {
-    MemoryVault::builder().root_token("root").dev_mounts().build()
-}
+mod common;
+
+use common::memory::dev_vault;
 
 fn call(vault: &MemoryVault, method: Method, path: &str, body: Value) -> VaultReply {
     vault.handle(VaultRequest::new(method, path).with_body(body).with_token("root"))
@@ -24,7 +24,7 @@ fn read(vault: &MemoryVault, path: &str) -> VaultReply {
 
 #[test]
 fn v2_write_and_read_have_the_documented_shape() {
-    let vault = vault();
+    let vault = dev_vault();
     let reply = write(&vault, "secret/data/my-secret", json!({"foo": "bar", "zip": "zap"}));
     assert_eq!(reply.status, 200);
     let meta = reply.data().unwrap();
@@ -45,7 +45,7 @@ fn v2_write_and_read_have_the_documented_shape() {
 
 #[test]
 fn v2_versions_delete_undelete_destroy() {
-    let vault = vault();
+    let vault = dev_vault();
     for i in 1..=3 {
         write(&vault, "secret/data/app", json!({ "v": i }));
     }
@@ -83,7 +83,7 @@ fn v2_versions_delete_undelete_destroy() {
 
 #[test]
 fn v2_metadata_read_write_list_delete() {
-    let vault = vault();
+    let vault = dev_vault();
     write(&vault, "secret/data/foo", json!({"a": 1}));
     write(&vault, "secret/data/foo", json!({"a": 2}));
     write(&vault, "secret/data/foo/bar", json!({"b": 1}));
@@ -115,7 +115,7 @@ fn v2_metadata_read_write_list_delete() {
 
 #[test]
 fn v2_check_and_set() {
-    let vault = vault();
+    let vault = dev_vault();
     let cas = |cas: u64, v: u64| {
         call(&vault, Method::Post, "secret/data/c", json!({"options": {"cas": cas}, "data": {"v": v}}))
     };
@@ -134,7 +134,7 @@ fn v2_check_and_set() {
 
 #[test]
 fn v2_patch_merges_into_a_new_version() {
-    let vault = vault();
+    let vault = dev_vault();
     write(&vault, "secret/data/p", json!({"foo": "bar", "keep": "me", "nested": {"a": 1, "b": 2}}));
     let patch = call(&vault, Method::Patch, "secret/data/p", json!({"data": {"foo": "a", "nested": {"b": null}}}));
     assert_eq!(patch.status, 200);
@@ -146,7 +146,7 @@ fn v2_patch_merges_into_a_new_version() {
 
 #[test]
 fn v2_max_versions_and_delete_version_after() {
-    let vault = vault();
+    let vault = dev_vault();
     vault.clock().freeze();
     call(&vault, Method::Post, "secret/config", json!({"max_versions": 2, "delete_version_after": "1h"}));
     for i in 1..=3 {
@@ -162,7 +162,7 @@ fn v2_max_versions_and_delete_version_after() {
 
 #[test]
 fn v2_subkeys_hide_values() {
-    let vault = vault();
+    let vault = dev_vault();
     write(&vault, "secret/data/s", json!({"foo": "abc", "bar": {"baz": "def"}, "quux": {}}));
     let reply = read(&vault, "secret/subkeys/s");
     assert_eq!(reply.data().unwrap()["subkeys"], json!({"foo": null, "bar": {"baz": null}, "quux": null}));
@@ -170,7 +170,7 @@ fn v2_subkeys_hide_values() {
 
 #[test]
 fn v2_paths_outside_the_api_are_404() {
-    let vault = vault();
+    let vault = dev_vault();
     let reply = write(&vault, "secret/plain", json!({"a": 1}));
     assert_eq!(reply.status, 404);
     assert!(reply.errors()[0].contains("Invalid path for a versioned K/V secrets engine"));
@@ -214,7 +214,7 @@ fn seeds_land_in_both_versions() {
 
 #[test]
 fn the_cubbyhole_is_private_to_each_token() {
-    let vault = vault();
+    let vault = dev_vault();
     let token = |_: u8| {
         let reply =
             vault.handle(VaultRequest::post("auth/token/create", json!({"policies": ["default"]})).with_token("root"));

@@ -5,16 +5,12 @@ use std::time::Duration;
 
 use qsec_core::VaultBackend;
 use qsec_vault::testkit::MemoryVault;
-use qsec_vault::testkit::memory::{VaultReply, VaultRequest};
+use qsec_vault::testkit::memory::VaultRequest;
 use serde_json::{Value, json};
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
+mod common;
 
-fn get(vault: &MemoryVault, token: &str, path: &str) -> VaultReply {
-    vault.handle(VaultRequest::get(path).with_token(token))
-}
+use common::memory::{get, post};
 
 /// A dev vault with a database role `readonly` (1h, max 24h) and AWS roles
 /// `deploy` (IAM user) and `assume` (assumed role).

@@ -3,24 +3,16 @@
 use qsec_core::{Jwt, VaultBackend};
 use qsec_vault::testkit::MemoryVault;
 use qsec_vault::testkit::k8s_jwt::ServiceAccountTokenSigner;
-use qsec_vault::testkit::memory::{VaultReply, VaultRequest};
-use serde_json::{Value, json};
+use qsec_vault::testkit::memory::VaultRequest;
+use serde_json::json;
 
-fn vault() -> MemoryVault {
-    MemoryVault::builder().root_token("root").dev_mounts().build()
-}
+mod common;
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
-
-fn get(vault: &MemoryVault, token: &str, path: &str) -> VaultReply {
-    vault.handle(VaultRequest::get(path).with_token(token))
-}
+use common::memory::{dev_vault, get, post};
 
 #[test]
 fn the_dev_pki_issues_real_certificates() {
-    let vault = vault();
+    let vault = dev_vault();
     let reply = post(
         &vault,
         "root",
@@ -49,7 +41,7 @@ fn the_dev_pki_issues_real_certificates() {
 
 #[test]
 fn pki_roles_limit_names_and_ttls() {
-    let vault = vault();
+    let vault = dev_vault();
     let role = json!({"allowed_domains": ["example.com"], "allow_subdomains": true, "max_ttl": "2h", "key_type": "ec"});
     assert_eq!(post(&vault, "root", "pki/roles/web", role).status, 200);
     assert_eq!(get(&vault, "root", "pki/roles/web").data().unwrap()["max_ttl"], 7200);
@@ -71,7 +63,7 @@ fn pki_roles_limit_names_and_ttls() {
 
 #[test]
 fn pki_leases_are_revoked_with_the_token() {
-    let vault = vault();
+    let vault = dev_vault();
     post(&vault, "root", "pki/roles/leased", json!({"allow_any_name": true, "generate_lease": true, "key_type": "ec"}));
     let token =
         post(&vault, "root", "auth/token/create", json!({"policies": ["root"]})).body.unwrap()["auth"]["client_token"]
@@ -90,7 +82,7 @@ fn pki_leases_are_revoked_with_the_token() {
 
 #[test]
 fn a_new_pki_mount_generates_its_root() {
-    let vault = vault();
+    let vault = dev_vault();
     post(&vault, "root", "sys/mounts/pki2", json!({"type": "pki", "config": {"max_lease_ttl": "87600h"}}));
     assert_eq!(vault.handle(VaultRequest::get("pki2/ca/pem")).status, 400, "no issuer yet");
     let root =
@@ -107,7 +99,7 @@ fn a_new_pki_mount_generates_its_root() {
 /// A vault whose Kubernetes auth trusts `signer`, with a role `app` for the
 /// service account `myapp` in namespace `prod`.
 fn kubernetes(signer: &ServiceAccountTokenSigner) -> MemoryVault {
-    let vault = vault();
+    let vault = dev_vault();
     let config = json!({"kubernetes_host": "https://k8s.example:6443", "pem_keys": [signer.public_key_pem()],
                         "issuer": signer.issuer(), "disable_iss_validation": false});
     assert_eq!(post(&vault, "root", "auth/kubernetes/config", config).status, 204);

@@ -2,20 +2,12 @@
 //! enforced on every request.
 
 use qsec_vault::testkit::MemoryVault;
-use qsec_vault::testkit::memory::{Method, VaultReply, VaultRequest};
+use qsec_vault::testkit::memory::{Method, VaultRequest};
 use serde_json::{Value, json};
 
-fn vault() -> MemoryVault {
-    MemoryVault::builder().root_token("root").dev_mounts().build()
-}
+mod common;
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
-
-fn get(vault: &MemoryVault, token: &str, path: &str) -> VaultReply {
-    vault.handle(VaultRequest::get(path).with_token(token))
-}
+use common::memory::{dev_vault, get, post};
 
 fn token_with(vault: &MemoryVault, policies: &[&str]) -> String {
     let reply = post(vault, "root", "auth/token/create", json!({"policies": policies}));
@@ -30,7 +22,7 @@ fn put_policy(vault: &MemoryVault, name: &str, hcl: &str) {
 
 #[test]
 fn policies_are_stored_read_listed_and_deleted() {
-    let vault = vault();
+    let vault = dev_vault();
     put_policy(&vault, "secret-api/read-aws.stg.myapp", r#"path "secret/data/myapp/*" { capabilities = ["read"] }"#);
     let read = get(&vault, "root", "sys/policies/acl/secret-api/read-aws.stg.myapp");
     assert_eq!(read.status, 200);
@@ -56,7 +48,7 @@ fn policies_are_stored_read_listed_and_deleted() {
 
 #[test]
 fn built_in_policies_are_protected_and_bad_policies_refused() {
-    let vault = vault();
+    let vault = dev_vault();
     let root =
         post(&vault, "root", "sys/policies/acl/root", json!({"policy": "path \"x\" { capabilities = [\"read\"] }"}));
     assert_eq!(root.errors(), ["cannot update \"root\" policy"]);
@@ -74,7 +66,7 @@ fn built_in_policies_are_protected_and_bad_policies_refused() {
 
 #[test]
 fn policy_check_and_set() {
-    let vault = vault();
+    let vault = dev_vault();
     let hcl = r#"path "a" { capabilities = ["read"] }"#;
     assert_eq!(post(&vault, "root", "sys/policies/acl/p", json!({"policy": hcl, "cas": -1})).status, 204);
     let clash = post(&vault, "root", "sys/policies/acl/p", json!({"policy": hcl, "cas": -1}));
@@ -109,7 +101,7 @@ fn a_read_policy_reads_its_paths_and_nothing_else() {
 
 #[test]
 fn writes_need_create_or_update_by_existence() {
-    let vault = vault();
+    let vault = dev_vault();
     put_policy(&vault, "creator", r#"path "secret/data/*" { capabilities = ["create"] }"#);
     put_policy(&vault, "updater", r#"path "secret/data/*" { capabilities = ["update"] }"#);
     let creator = token_with(&vault, &["creator"]);
@@ -123,7 +115,7 @@ fn writes_need_create_or_update_by_existence() {
 
 #[test]
 fn policy_changes_apply_at_once() {
-    let vault = vault();
+    let vault = dev_vault();
     let token = token_with(&vault, &["later"]);
     assert_eq!(get(&vault, &token, "sys/mounts").status, 403);
     put_policy(&vault, "later", r#"path "sys/mounts" { capabilities = ["read"] }"#);
@@ -134,7 +126,7 @@ fn policy_changes_apply_at_once() {
 
 #[test]
 fn deny_wins_and_parameters_are_checked() {
-    let vault = vault();
+    let vault = dev_vault();
     put_policy(
         &vault,
         "mixed",
@@ -157,7 +149,7 @@ path "sys/policies/acl/*" {
 
 #[test]
 fn sudo_guards_root_protected_paths() {
-    let vault = vault();
+    let vault = dev_vault();
     put_policy(
         &vault,
         "ops",
@@ -184,7 +176,7 @@ path "sys/leases/lookup/*" { capabilities = ["list", "sudo"] }"#,
 
 #[test]
 fn every_endpoint_group_is_guarded() {
-    let vault = vault();
+    let vault = dev_vault();
     let nobody = token_with(&vault, &["default"]);
     let cases: Vec<(Method, &str, Value)> = vec![
         (Method::Get, "sys/mounts", json!(null)),
@@ -218,7 +210,7 @@ fn every_endpoint_group_is_guarded() {
 
 #[test]
 fn capabilities_self_reports_what_the_acl_grants() {
-    let vault = vault();
+    let vault = dev_vault();
     put_policy(&vault, "reader", r#"path "secret/data/myapp/*" { capabilities = ["read", "list"] }"#);
     let token = token_with(&vault, &["reader"]);
     let reply = post(&vault, &token, "sys/capabilities-self", json!({"paths": ["secret/data/myapp/db", "sys/mounts"]}));

@@ -4,25 +4,16 @@
 use std::time::{Duration, Instant};
 
 use qsec_core::VaultBackend;
-use qsec_vault::testkit::MemoryVault;
-use qsec_vault::testkit::memory::{Method, VaultReply, VaultRequest};
-use serde_json::{Value, json};
+use qsec_vault::testkit::memory::{Method, VaultRequest};
+use serde_json::json;
 
-fn vault() -> MemoryVault {
-    MemoryVault::builder().root_token("root").dev_mounts().build()
-}
+mod common;
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
-
-fn get(vault: &MemoryVault, token: &str, path: &str) -> VaultReply {
-    vault.handle(VaultRequest::get(path).with_token(token))
-}
+use common::memory::{dev_vault, get, post};
 
 #[test]
 fn health_answers_without_a_token_and_honours_codes() {
-    let vault = vault();
+    let vault = dev_vault();
     let health = vault.handle(VaultRequest::get("sys/health"));
     assert_eq!(health.status, 200);
     let body = health.body.unwrap();
@@ -44,7 +35,7 @@ fn health_answers_without_a_token_and_honours_codes() {
 
 #[test]
 fn a_sealed_vault_answers_503_everywhere_but_status_endpoints() {
-    let vault = vault();
+    let vault = dev_vault();
     assert_eq!(post(&vault, "root", "sys/seal", json!({})).status, 204);
     let read = get(&vault, "root", "secret/data/x");
     assert_eq!(read.status, 503);
@@ -62,7 +53,7 @@ fn a_sealed_vault_answers_503_everywhere_but_status_endpoints() {
 
 #[test]
 fn secrets_engines_are_listed_enabled_tuned_and_disabled() {
-    let vault = vault();
+    let vault = dev_vault();
     let mounts = get(&vault, "root", "sys/mounts");
     let data = mounts.data().unwrap();
     for path in ["secret/", "pki/", "database/", "aws/", "cubbyhole/", "sys/"] {
@@ -98,7 +89,7 @@ fn secrets_engines_are_listed_enabled_tuned_and_disabled() {
 
 #[test]
 fn auth_methods_are_listed_enabled_and_disabled() {
-    let vault = vault();
+    let vault = dev_vault();
     let auth = get(&vault, "root", "sys/auth");
     let data = auth.data().unwrap();
     assert_eq!(data["token/"]["type"], "token");
@@ -117,7 +108,7 @@ fn auth_methods_are_listed_enabled_and_disabled() {
 
 #[test]
 fn injected_failures_hit_the_next_requests_and_change_nothing() {
-    let vault = vault();
+    let vault = dev_vault();
     vault.faults().fail_next(2, 503);
     let first = post(&vault, "root", "secret/data/x", json!({"data": {"a": 1}}));
     assert_eq!(first.status, 503);
@@ -133,7 +124,7 @@ fn injected_failures_hit_the_next_requests_and_change_nothing() {
 
 #[tokio::test]
 async fn latency_delays_async_requests() {
-    let vault = vault();
+    let vault = dev_vault();
     vault.faults().set_latency(Duration::from_millis(150));
     let started = Instant::now();
     let reply = vault.handle_async(VaultRequest::get("sys/health")).await;
@@ -145,7 +136,7 @@ async fn latency_delays_async_requests() {
 
 #[tokio::test]
 async fn the_backend_retries_transient_failures_a_bounded_number_of_times() {
-    let vault = vault();
+    let vault = dev_vault();
     let backend = vault.backend().with_token("root");
     vault.faults().fail_next(2, 500);
     assert!(backend.read("sys/mounts").await.unwrap().is_some(), "two retries absorb two failures");
@@ -159,7 +150,7 @@ async fn the_backend_retries_transient_failures_a_bounded_number_of_times() {
 
 #[test]
 fn the_request_log_keeps_method_path_and_status_only() {
-    let vault = vault();
+    let vault = dev_vault();
     post(&vault, "root", "secret/data/app", json!({"data": {"password": "hunter2"}}));
     get(&vault, "root", "secret/data/app");
     vault.handle(VaultRequest::list("secret/metadata/").with_token("root"));
@@ -179,7 +170,7 @@ fn the_request_log_keeps_method_path_and_status_only() {
 
 #[test]
 fn non_root_namespaces_are_refused_clearly() {
-    let vault = vault();
+    let vault = dev_vault();
     let reply = vault.handle(VaultRequest::get("auth/token/lookup-self").with_token("root").with_namespace("ns1/"));
     assert_eq!(reply.status, 400);
     assert!(reply.errors()[0].contains("namespaces are not supported"));
@@ -189,7 +180,7 @@ fn non_root_namespaces_are_refused_clearly() {
 
 #[test]
 fn unknown_paths_are_404_and_bodies_must_be_objects() {
-    let vault = vault();
+    let vault = dev_vault();
     let reply = get(&vault, "root", "nowhere/at/all");
     assert_eq!(reply.status, 404);
     let array = vault.handle(VaultRequest::post("secret/data/x", json!([1, 2])).with_token("root"));
@@ -198,7 +189,7 @@ fn unknown_paths_are_404_and_bodies_must_be_objects() {
 
 #[test]
 fn other_builtin_types_mount_but_serve_nothing() {
-    let vault = vault();
+    let vault = dev_vault();
     assert_eq!(
         post(&vault, "root", "sys/auth/my-auth", json!({"type": "github", "description": "Login with GitHub"})).status,
         204

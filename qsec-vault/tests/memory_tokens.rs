@@ -3,22 +3,12 @@
 use std::time::Duration;
 
 use qsec_vault::testkit::MemoryVault;
-use qsec_vault::testkit::memory::{VaultReply, VaultRequest};
+use qsec_vault::testkit::memory::VaultRequest;
 use serde_json::{Value, json};
 
-fn vault() -> MemoryVault {
-    let vault = MemoryVault::builder().root_token("root").dev_mounts().build();
-    vault.clock().freeze();
-    vault
-}
+mod common;
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
-
-fn get(vault: &MemoryVault, token: &str, path: &str) -> VaultReply {
-    vault.handle(VaultRequest::get(path).with_token(token))
-}
+use common::memory::{frozen_dev_vault, get, post};
 
 /// Creates a token as root; answers its id and accessor.
 fn create(vault: &MemoryVault, parent: &str, body: Value) -> (String, String) {
@@ -30,7 +20,7 @@ fn create(vault: &MemoryVault, parent: &str, body: Value) -> (String, String) {
 
 #[test]
 fn create_answers_the_documented_auth_block() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let reply = post(
         &vault,
         "root",
@@ -56,7 +46,7 @@ fn create_answers_the_documented_auth_block() {
 
 #[test]
 fn lookup_self_and_accessor_describe_the_token() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, accessor) =
         create(&vault, "root", json!({"policies": ["default"], "ttl": "30m", "display_name": "ci"}));
     let reply = get(&vault, &token, "auth/token/lookup-self");
@@ -82,7 +72,7 @@ fn lookup_self_and_accessor_describe_the_token() {
 
 #[test]
 fn tokens_expire_with_the_clock() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, _) = create(&vault, "root", json!({"ttl": "10m"}));
     vault.clock().advance(Duration::from_secs(599));
     assert_eq!(get(&vault, &token, "auth/token/lookup-self").status, 200);
@@ -95,7 +85,7 @@ fn tokens_expire_with_the_clock() {
 
 #[test]
 fn renewal_is_capped_by_the_max_ttl_and_explicit_max_ttl() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     post(&vault, "root", "sys/auth/token/tune", json!({"max_lease_ttl": "2h"}));
     let (token, _) = create(&vault, "root", json!({"ttl": "1h"}));
     vault.clock().advance(Duration::from_secs(1800));
@@ -115,7 +105,7 @@ fn renewal_is_capped_by_the_max_ttl_and_explicit_max_ttl() {
 
 #[test]
 fn periodic_tokens_renew_to_their_period_forever() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, _) = create(&vault, "root", json!({"period": "5m", "policies": ["app"]}));
     assert_eq!(get(&vault, &token, "auth/token/lookup-self").data().unwrap()["period"], 300);
     for _ in 0..40 {
@@ -131,7 +121,7 @@ fn periodic_tokens_renew_to_their_period_forever() {
 
 #[test]
 fn only_sudo_may_create_periodic_tokens() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (plain, _) = create(&vault, "root", json!({"policies": ["default"]}));
     let reply = post(&vault, &plain, "auth/token/create", json!({"period": "5m"}));
     assert_eq!(reply.status, 403, "default policy has no create rights at all");
@@ -152,7 +142,7 @@ fn only_sudo_may_create_periodic_tokens() {
 
 #[test]
 fn num_uses_are_counted_and_the_last_use_revokes() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, _) = create(&vault, "root", json!({"num_uses": 3}));
     let first = get(&vault, &token, "auth/token/lookup-self");
     assert_eq!(first.data().unwrap()["num_uses"], 2);
@@ -166,7 +156,7 @@ fn num_uses_are_counted_and_the_last_use_revokes() {
 
 #[test]
 fn revoking_a_parent_revokes_its_children_but_not_orphans() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     post(
         &vault,
         "root",
@@ -189,7 +179,7 @@ fn revoking_a_parent_revokes_its_children_but_not_orphans() {
 
 #[test]
 fn revoke_orphan_keeps_the_children_and_needs_sudo() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     post(
         &vault,
         "root",
@@ -207,7 +197,7 @@ fn revoke_orphan_keeps_the_children_and_needs_sudo() {
 
 #[test]
 fn accessors_renew_and_revoke() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, accessor) = create(&vault, "root", json!({"ttl": "1h"}));
     vault.clock().advance(Duration::from_secs(600));
     let renewed = post(&vault, "root", "auth/token/renew-accessor", json!({"accessor": accessor, "increment": 7200}));
@@ -224,7 +214,7 @@ fn accessors_renew_and_revoke() {
 
 #[test]
 fn revoke_self_ends_the_token() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, _) = create(&vault, "root", json!({}));
     assert_eq!(post(&vault, &token, "auth/token/revoke-self", json!({})).status, 204);
     assert_eq!(get(&vault, &token, "auth/token/lookup-self").status, 403);
@@ -232,7 +222,7 @@ fn revoke_self_ends_the_token() {
 
 #[test]
 fn non_renewable_tokens_refuse_renewal() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let (token, _) = create(&vault, "root", json!({"renewable": false}));
     let reply = post(&vault, &token, "auth/token/renew-self", json!({}));
     assert_eq!(reply.status, 400);
@@ -241,7 +231,7 @@ fn non_renewable_tokens_refuse_renewal() {
 
 #[test]
 fn token_roles_are_crud_and_listed() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let role = json!({
         "allowed_policies": ["getsecretid-app"],
         "disallowed_policies": "root",
@@ -268,7 +258,7 @@ fn token_roles_are_crud_and_listed() {
 
 #[test]
 fn creating_against_a_role_enforces_it() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     post(
         &vault,
         "root",
@@ -311,7 +301,7 @@ fn creating_against_a_role_enforces_it() {
 
 #[test]
 fn role_disallowing_default_keeps_it_off() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     post(&vault, "root", "auth/token/roles/bare", json!({"disallowed_policies": ["default", "root"]}));
     let reply = post(&vault, "root", "auth/token/create/bare", json!({"policies": ["app"]}));
     assert_eq!(reply.body.unwrap()["auth"]["policies"], json!(["app"]));
@@ -319,7 +309,7 @@ fn role_disallowing_default_keeps_it_off() {
 
 #[test]
 fn batch_tokens_are_refused_clearly() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let reply = post(&vault, "root", "auth/token/create", json!({"type": "batch"}));
     assert_eq!(reply.status, 400);
     assert!(reply.errors()[0].contains("batch tokens are not supported"));
@@ -327,7 +317,7 @@ fn batch_tokens_are_refused_clearly() {
 
 #[test]
 fn the_root_token_never_expires() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let data = get(&vault, "root", "auth/token/lookup-self").data().unwrap().clone();
     assert_eq!(data["policies"], json!(["root"]));
     assert_eq!(data["ttl"], 0);
@@ -342,7 +332,7 @@ fn the_root_token_never_expires() {
 
 #[test]
 fn wrong_methods_are_405() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     assert_eq!(get(&vault, "root", "auth/token/create").status, 405);
     assert_eq!(vault.handle(VaultRequest::delete("auth/token/lookup-self").with_token("root")).status, 405);
 }

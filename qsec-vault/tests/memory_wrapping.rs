@@ -2,19 +2,12 @@
 
 use std::time::Duration;
 
-use qsec_vault::testkit::MemoryVault;
 use qsec_vault::testkit::memory::{VaultReply, VaultRequest};
 use serde_json::{Value, json};
 
-fn vault() -> MemoryVault {
-    let vault = MemoryVault::builder().root_token("root").dev_mounts().build();
-    vault.clock().freeze();
-    vault
-}
+mod common;
 
-fn post(vault: &MemoryVault, token: &str, path: &str, body: Value) -> VaultReply {
-    vault.handle(VaultRequest::post(path, body).with_token(token))
-}
+use common::memory::{frozen_dev_vault, post};
 
 fn wrap_info(reply: VaultReply) -> Value {
     assert_eq!(reply.status, 200, "{reply:?}");
@@ -26,7 +19,7 @@ fn wrap_info(reply: VaultReply) -> Value {
 
 #[test]
 fn wrap_lookup_unwrap_once() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let info = wrap_info(
         vault.handle(
             VaultRequest::post("sys/wrapping/wrap", json!({"foo": "bar", "zip": "zap"}))
@@ -59,14 +52,14 @@ fn wrap_lookup_unwrap_once() {
 
 #[test]
 fn wrap_ttl_defaults_to_five_minutes_on_wrap() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let info = wrap_info(post(&vault, "root", "sys/wrapping/wrap", json!({"a": 1})));
     assert_eq!(info["ttl"], 300);
 }
 
 #[test]
 fn wrapping_tokens_expire() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let info = wrap_info(
         vault.handle(VaultRequest::post("sys/wrapping/wrap", json!({"a": 1})).with_token("root").with_wrap_ttl("60")),
     );
@@ -80,7 +73,7 @@ fn wrapping_tokens_expire() {
 
 #[test]
 fn wrapped_token_creation_reports_the_wrapped_accessor() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let info = wrap_info(
         vault.handle(
             VaultRequest::post("auth/token/create", json!({"policies": ["default"]}))
@@ -99,7 +92,7 @@ fn wrapped_token_creation_reports_the_wrapped_accessor() {
 
 #[test]
 fn wrapping_tokens_open_nothing_else() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let info = wrap_info(post(&vault, "root", "sys/wrapping/wrap", json!({"a": 1})));
     let token = info["token"].as_str().unwrap();
     assert_eq!(vault.handle(VaultRequest::get("auth/token/lookup-self").with_token(token)).status, 403);
@@ -108,7 +101,7 @@ fn wrapping_tokens_open_nothing_else() {
 
 #[test]
 fn rewrap_moves_the_content_to_a_new_token() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let info = wrap_info(vault.handle(
         VaultRequest::post("secret/data/app", json!({"data": {"k": "v"}})).with_token("root").with_wrap_ttl("10m"),
     ));
@@ -124,7 +117,7 @@ fn rewrap_moves_the_content_to_a_new_token() {
 
 #[test]
 fn errors_and_no_content_are_not_wrapped() {
-    let vault = vault();
+    let vault = frozen_dev_vault();
     let denied = vault.handle(VaultRequest::get("secret/data/missing").with_token("root").with_wrap_ttl("1m"));
     assert_eq!(denied.status, 404);
     let no_content = vault.handle(

@@ -3,6 +3,7 @@
 
 mod functions;
 mod renderer;
+mod scrub;
 mod session;
 
 pub use functions::{VAULT_FUNCTIONS, VaultFunctionsConfig, register};

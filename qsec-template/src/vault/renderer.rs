@@ -11,6 +11,7 @@ use futures_util::stream::{self, StreamExt};
 use qsec_core::{Lease, RenderedTemplate, SecretText, TemplateRenderer, VaultBackend};
 
 use super::functions::{self, VaultFunctionsConfig};
+use super::scrub;
 use super::session::{self, Answer, Pass, Request, Scope};
 use crate::engine::{EngineBuilder, GoTemplateEngine};
 use crate::registry::FunctionRegistry;
@@ -99,6 +100,9 @@ impl VaultRendererBuilder {
 /// share one credential and one lease; `tlsKey`/`tlsCert`/`tlsCA` of one CN
 /// share one certificate. Use one renderer per config-directory render.
 ///
+/// A render error never quotes a value fetched in the scope: each one (of 4
+/// characters or more) becomes `***` in the message, as is and Go-quoted.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> qsec_core::Result<()> {
 /// use std::sync::Arc;
@@ -186,7 +190,12 @@ impl TemplateRenderer for VaultRenderer {
                 (result, pass.take_missing())
             };
             if missing.is_empty() {
-                let output = result?;
+                // Render errors reach logs; Go's messages may quote a value
+                // fetched from Vault.
+                let output = result.map_err(|mut failure| {
+                    failure.message = scrub::scrub(&failure.message, &self.scope.secret_values());
+                    failure
+                })?;
                 return Ok(RenderedTemplate { content: SecretText::new(output), leases });
             }
             // An error in a pass with missing answers may only be a

@@ -54,6 +54,15 @@ impl Scope {
     pub(crate) fn store(&self, request: Request, answer: Answer) {
         self.answers.lock().unwrap_or_else(|p| p.into_inner()).insert(request, answer);
     }
+
+    /// Every value Vault returned in this scope, to keep out of errors.
+    pub(crate) fn secret_values(&self) -> BTreeSet<String> {
+        let mut secrets = BTreeSet::new();
+        for response in self.answers.lock().unwrap_or_else(|p| p.into_inner()).values().flatten().flatten() {
+            super::scrub::collect(response, &mut secrets);
+        }
+        secrets
+    }
 }
 
 /// One pass of one template: the scope to read answers from, and the

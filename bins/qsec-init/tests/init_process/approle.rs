@@ -114,3 +114,22 @@ async fn a_failed_check_publishes_nothing_revokes_the_token_and_exits_with_one_l
     assert!(!FileLeaseStore::in_dir(h.lease_dir()).path().exists());
     assert!(h.vault.database_users().is_empty(), "the database user died with the revoked token");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_error_after_a_lookup_does_not_log_the_secret() {
+    let h = Harness::start().await;
+    // Go's error quotes the value it could not parse: `parsing time "api-key-value-1" ...`.
+    let template = r#"api_key: {{ lookup "api" "key" | mustToDate "2006-01-02" }}"#;
+    std::fs::write(h.dirs.path().join("source/local.yml.tmpl"), template).unwrap();
+    let mut init = Init::spawn(h.command(&h.server.url()));
+    let addr = init.listening().await;
+    let (body, _) = h.secret_id(false).await;
+    assert_eq!(support::post(&support::http(), addr, "application/json", body).await.0, 200);
+
+    let (status, stderr) = init.finish().await;
+    assert_eq!(status.code(), Some(1), "stderr:\n{stderr}");
+    let line = support::last_line(&stderr);
+    assert!(line.starts_with("qsec-init: rendering ") && line.contains(r#"parsing time "***""#), "{line}");
+    assert!(!stderr.contains("api-key-value-1"), "a secret reached the logs:\n{stderr}");
+    assert!(h.published().is_empty(), "{:?}", h.published());
+}
