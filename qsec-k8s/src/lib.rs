@@ -35,6 +35,8 @@ pub mod deployer;
 mod error;
 pub mod inject;
 pub mod patch;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod webhook;
 pub mod workloads;
 
