@@ -46,3 +46,12 @@ async fn metrics(State(probes): State<Probes>) -> Response {
     let text = probes.metrics.render(probes.views.pending());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
+
+/// Serves the endpoints on `listener` until `stop` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    probes: Probes,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> crate::Result<()> {
+    axum::serve(listener, router(probes)).with_graceful_shutdown(stop).await.map_err(crate::Error::Server)
+}
