@@ -96,7 +96,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usize, pace: Option<Duration>) {
+/// CPU seconds (user + system) `pid` has used.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usize, pace: Option<Duration>, pid: u32) {
+    let cpu_before = cpu_seconds(pid);
     let mut made_ready = Vec::with_capacity(count);
     for n in first..first + count {
         made_ready.push(Instant::now());
@@ -120,18 +131,21 @@ async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usi
     latencies.sort();
     let last = arrived.iter().max().copied().unwrap_or(start);
     let elapsed = last.duration_since(start);
+    let cpu = cpu_seconds(pid) - cpu_before;
     let label = match pace {
         None => format!("burst of {count}, all at once"),
         Some(pace) => format!("{count} paced at {:.0}/s", 1.0 / pace.as_secs_f64()),
     };
     println!(
-        "{label}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {count} deliveries in {:.3} s = {:.0}/s",
+        "{label}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {count} deliveries in {:.3} s = {:.0}/s; controller CPU {:.2} s = {:.2} ms per delivery",
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.90).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3,
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64(),
+        cpu,
+        cpu * 1e3 / count as f64,
     );
 }
 
@@ -176,6 +190,7 @@ async fn main() {
                 .env("QSEC_LEADER_ELECTION", "false")
                 .env("QSEC_LOG", "warn")
                 .env("POD_NAME", "bench")
+                .env("QSEC_CONCURRENCY", std::env::var("QSEC_CONCURRENCY").unwrap_or_else(|_| "64".into()))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -195,13 +210,13 @@ async fn main() {
     // Let it list the pods and settle.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    round(&kube, &arrivals, 0, pods, None).await;
-    round(&kube, &arrivals, pods, pods, Some(Duration::from_micros(2500))).await;
-
     let pid = match &runner {
         Runner::Child(child) => child.id().unwrap_or_else(std::process::id),
         Runner::InProcess(_) => std::process::id(),
     };
+    round(&kube, &arrivals, 0, pods, None, pid).await;
+    round(&kube, &arrivals, pods, pods, Some(Duration::from_micros(2500)), pid).await;
+
     let (hwm, rss) = memory_kib(pid);
     println!("controller memory: VmHWM {:.1} MiB, VmRSS {:.1} MiB", hwm as f64 / 1024.0, rss as f64 / 1024.0);
     let delivered = kube

@@ -30,30 +30,30 @@ pub enum Delivered {
 /// HTTP client for `qsec-init` endpoints.
 #[derive(Clone)]
 pub struct InitClient {
-    probe: reqwest::Client,
-    deliver: reqwest::Client,
+    http: reqwest::Client,
+    probe_timeout: Duration,
+    delivery_timeout: Duration,
 }
 
 impl InitClient {
     /// A client with these timeouts.
     pub fn new(probe_timeout: Duration, delivery_timeout: Duration) -> Self {
-        // Pod IPs are never proxied; a proxy would also see the wrapping token.
-        let build = |timeout| {
-            reqwest::Client::builder()
-                .no_proxy()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .pool_idle_timeout(Duration::from_secs(5))
-                .build()
-                .unwrap_or_default()
-        };
-        Self { probe: build(probe_timeout), deliver: build(delivery_timeout) }
+        let http = reqwest::Client::builder()
+            // Pod IPs are never proxied; a proxy would also see the wrapping token.
+            .no_proxy()
+            .connect_timeout(probe_timeout)
+            // Each pod is talked to twice, once: idle connections to
+            // thousands of pods would only hold memory.
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap_or_default();
+        Self { http, probe_timeout, delivery_timeout }
     }
 
     /// Asks `qsec-init` at `ip:port` whether it waits for a SecretID.
     pub async fn readiness(&self, ip: IpAddr, port: u16) -> Readiness {
         let url = format!("http://{}{HEALTH_PATH}", SocketAddr::new(ip, port));
-        match self.probe.get(&url).send().await {
+        match self.http.get(&url).timeout(self.probe_timeout).send().await {
             Ok(response) => {
                 let status = response.status();
                 let body: serde_json::Value = response.json().await.unwrap_or_default();
@@ -71,7 +71,7 @@ impl InitClient {
     pub async fn deliver(&self, ip: IpAddr, port: u16, wrapping_token: WrappingToken) -> Delivered {
         let url = format!("http://{}{DELIVERY_PATH}", SocketAddr::new(ip, port));
         let body = SecretIdDelivery::Wrapped { wrapped_secret_id: wrapping_token };
-        match self.deliver.post(&url).json(&body).send().await {
+        match self.http.post(&url).timeout(self.delivery_timeout).json(&body).send().await {
             Ok(response) if response.status().is_success() => Delivered::Accepted,
             Ok(response) => {
                 let status = response.status();

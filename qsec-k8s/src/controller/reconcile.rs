@@ -239,9 +239,9 @@ impl Reconciler {
                 self.metrics.delivered(latency);
                 info!(pod = %fresh.key, uid = %fresh.uid, app = %app, %accessor, latency_ms = latency.as_millis() as u64, "SecretID delivered");
                 let done = DeliveryRecord::new(DeliveryState::Delivered, &accessor, identity, run);
+                // The record (and this log line) say so; no Normal Event, which
+                // would double the API writes of every delivery.
                 self.record(fresh, &claimed, &done).await;
-                let message = format!("SecretID (accessor {accessor}) delivered to qsec-init at {ip}:{port}");
-                self.event(fresh, EventType::Normal, "SecretIdDelivered", &message).await;
                 Outcome::Done
             }
             Delivered::Failed(reason) => {

@@ -70,6 +70,11 @@ impl FakeKubeApi {
         let (stop, closing) = watch::channel(false);
         let shared = Arc::new(Shared { store: Mutex::new(Store::new()), closing: closing.clone() });
         let app = routes::router(shared.clone());
+        // Watch events are small writes: without TCP_NODELAY, Nagle and the
+        // client's delayed ACK hold some back ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let mut until = closing;
         let server = tokio::spawn(async move {
             let stopped = async move {
