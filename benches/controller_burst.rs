@@ -127,7 +127,8 @@ async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usi
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let arrived: Vec<Instant> = arrivals.lock().unwrap()[first..first + count].iter().map(|a| a.unwrap()).collect();
-    let mut latencies: Vec<Duration> = arrived.iter().zip(&made_ready).map(|(at, ready)| at.saturating_duration_since(*ready)).collect();
+    let mut latencies: Vec<Duration> =
+        arrived.iter().zip(&made_ready).map(|(at, ready)| at.saturating_duration_since(*ready)).collect();
     latencies.sort();
     let last = arrived.iter().max().copied().unwrap_or(start);
     let elapsed = last.duration_since(start);
@@ -153,7 +154,9 @@ async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usi
 async fn main() {
     qsec_vault::install_crypto_provider();
     let pods: usize = std::env::var("QSEC_BENCH_PODS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let rules = format!("  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n");
+    let rules = format!(
+        "  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n"
+    );
     let stack = TestStack::start(StackOptions::with_rules(&rules)).await;
     let provisioned = reqwest::Client::new()
         .post(format!("{}/v1/apps/aws/stg/myapp/role-id", stack.url()))
@@ -222,7 +225,11 @@ async fn main() {
     let delivered = kube
         .pods()
         .iter()
-        .filter(|p| p.metadata.annotations.as_ref().is_some_and(|a| a.get(qsec_k8s::annotations::SECRET_ID_DELIVERY).is_some_and(|r| r.contains("delivered"))))
+        .filter(|p| {
+            p.metadata.annotations.as_ref().is_some_and(|a| {
+                a.get(qsec_k8s::annotations::SECRET_ID_DELIVERY).is_some_and(|r| r.contains("delivered"))
+            })
+        })
         .count();
     println!("pods recorded as delivered: {delivered} of {}", pods * 2);
 

@@ -237,10 +237,7 @@ impl PolicyLayout {
             name: names.get_secret_id_policy.clone(),
             owner: app.clone(),
             rules: vec![
-                PolicyRule {
-                    path: names.secret_id_path(),
-                    capabilities: vec![Capability::Create, Capability::Update],
-                },
+                PolicyRule { path: names.secret_id_path(), capabilities: vec![Capability::Create, Capability::Update] },
                 PolicyRule { path: names.secret_id_accessor_destroy_path(), capabilities: vec![Capability::Update] },
             ],
         }

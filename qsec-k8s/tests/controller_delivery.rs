@@ -102,7 +102,8 @@ async fn a_refused_delivery_is_destroyed_and_retried() {
     let running = world.controller(world.config("ctl-a")).spawn(None);
     world.kube.set_init_running(NS, "web-1", init.ip());
 
-    eventually("the second attempt", || world.record("web-1").is_some_and(|r| r.state == DeliveryState::Delivered)).await;
+    eventually("the second attempt", || world.record("web-1").is_some_and(|r| r.state == DeliveryState::Delivered))
+        .await;
     assert_eq!(init.posts().len(), 2);
     assert_eq!(world.secret_ids(), 1, "the refused SecretID was destroyed");
     assert!(world.event_reasons("web-1").contains(&"DeliveryFailed".to_owned()));
@@ -157,7 +158,14 @@ impl PodApi for DeleteBeforeClaim {
     async fn delete(&self, key: &PodKey, uid: &str) -> qsec_k8s::Result<Guarded<()>> {
         self.inner.delete(key, uid).await
     }
-    async fn event(&self, key: &PodKey, uid: &str, kind: EventType, reason: &str, message: &str) -> qsec_k8s::Result<()> {
+    async fn event(
+        &self,
+        key: &PodKey,
+        uid: &str,
+        kind: EventType,
+        reason: &str,
+        message: &str,
+    ) -> qsec_k8s::Result<()> {
         self.inner.event(key, uid, kind, reason, message).await
     }
 }
@@ -167,7 +175,8 @@ async fn a_pod_deleted_mid_flight_gets_nothing_and_its_secret_id_is_destroyed() 
     let world = World::start().await;
     let init = StubInit::start(pod_ip(NET, 6)).await;
     world.kube.create_pod(annotated("doomed", APP, init.port()));
-    let pods = Arc::new(DeleteBeforeClaim { inner: KubePods::new(world.kube.client(), "ctl-a"), kube_url: world.kube.url() });
+    let pods =
+        Arc::new(DeleteBeforeClaim { inner: KubePods::new(world.kube.client(), "ctl-a"), kube_url: world.kube.url() });
     let controller = world.controller(world.config("ctl-a")).with_pod_api(pods);
     let running = controller.spawn(None);
     world.kube.set_init_running(NS, "doomed", init.ip());

@@ -6,7 +6,6 @@ mod controller_common;
 use controller_common::*;
 use qsec_k8s::controller::{Failure, RefreshAction};
 
-
 #[tokio::test]
 async fn a_failed_refresh_sidecar_gets_its_pod_deleted() {
     let world = World::start().await;

@@ -53,7 +53,8 @@ async fn a_claim_left_by_a_crash_is_not_delivered_again() {
     let pod = world.kube.set_init_running(NS, "web-1", init.ip()).unwrap();
     // A controller claimed this run, then died before or during its POST.
     let run = pod.status.unwrap().init_container_statuses.unwrap()[0].container_id.clone().unwrap();
-    let claim = qsec_k8s::controller::record::DeliveryRecord::new(DeliveryState::Issued, "acc-crashed", "ctl-old", &run);
+    let claim =
+        qsec_k8s::controller::record::DeliveryRecord::new(DeliveryState::Issued, "acc-crashed", "ctl-old", &run);
     world.kube.update_pod(NS, "web-1", |pod| {
         pod.metadata.annotations.get_or_insert_with(Default::default).insert(RECORD.into(), claim.to_json());
     });

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions, WatchEvent, WatchParams};
 use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions, WatchEvent, WatchParams};
 use qsec_k8s::testkit::{FakeKubeApi, pod};
 use serde_json::{Value, json};
 
@@ -30,21 +30,32 @@ async fn crud_with_preconditions_and_status_bodies() {
     // A merge patch carrying a stale resourceVersion is refused with 409.
     let stale = created.metadata.resource_version.clone().unwrap();
     let patched = pods
-        .patch("a", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"resourceVersion": stale, "annotations": {"x": "1"}}})))
+        .patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"resourceVersion": stale, "annotations": {"x": "1"}}})),
+        )
         .await
         .unwrap();
     assert_eq!(patched.metadata.annotations.unwrap()["x"], "1");
     let again = Patch::Merge(json!({"metadata": {"resourceVersion": stale, "annotations": {"x": "2"}}}));
     assert_eq!(status_code(pods.patch("a", &PatchParams::default(), &again).await.unwrap_err()), 409);
-    let json_patch: json_patch::Patch = serde_json::from_value(json!([{"op": "add", "path": "/metadata/labels", "value": {"l": "1"}}])).unwrap();
+    let json_patch: json_patch::Patch =
+        serde_json::from_value(json!([{"op": "add", "path": "/metadata/labels", "value": {"l": "1"}}])).unwrap();
     let labelled = pods.patch("a", &PatchParams::default(), &Patch::<()>::Json(json_patch)).await.unwrap();
     assert_eq!(labelled.metadata.labels.unwrap()["l"], "1");
     assert_eq!(labelled.metadata.uid.as_deref(), Some(uid.as_str()), "identity is kept");
 
     // Delete honours a uid precondition.
-    let wrong = DeleteParams { preconditions: Some(Preconditions { uid: Some("other".into()), resource_version: None }), ..Default::default() };
+    let wrong = DeleteParams {
+        preconditions: Some(Preconditions { uid: Some("other".into()), resource_version: None }),
+        ..Default::default()
+    };
     assert_eq!(status_code(pods.delete("a", &wrong).await.unwrap_err()), 409);
-    let right = DeleteParams { preconditions: Some(Preconditions { uid: Some(uid), resource_version: None }), ..Default::default() };
+    let right = DeleteParams {
+        preconditions: Some(Preconditions { uid: Some(uid), resource_version: None }),
+        ..Default::default()
+    };
     pods.delete("a", &right).await.unwrap();
     assert!(fake.pod("team", "a").is_none());
 
@@ -104,7 +115,9 @@ async fn leases_conflict_under_server_side_apply() {
     let leases: Api<Lease> = Api::namespaced(fake.client(), "qsec-system");
     let lease: Lease = serde_json::from_value(json!({"metadata": {"name": "l"}, "spec": {}})).unwrap();
     leases.create(&PostParams::default(), &lease).await.unwrap();
-    let take = |who: &str| Patch::Apply(json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {"holderIdentity": who}}));
+    let take = |who: &str| {
+        Patch::Apply(json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {"holderIdentity": who}}))
+    };
     leases.patch("l", &PatchParams::apply("m-a"), &take("a")).await.unwrap();
     let refused = leases.patch("l", &PatchParams::apply("m-b"), &take("b")).await.unwrap_err();
     assert_eq!(status_code(refused), 409, "another manager's holder is not taken over");

@@ -56,7 +56,11 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args, config: qsec_k8s::controller::ControllerConfig, vault: qsec_vault::VaultConfig) -> Result<(), String> {
+async fn run(
+    args: Args,
+    config: qsec_k8s::controller::ControllerConfig,
+    vault: qsec_vault::VaultConfig,
+) -> Result<(), String> {
     let client = kube::Client::try_default().await.map_err(|error| {
         format!("connecting to Kubernetes: {error}; set KUBECONFIG or run in a pod with a service account")
     })?;

@@ -29,7 +29,9 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: imp
 #[tokio::test]
 async fn the_binary_delivers_serves_metrics_and_stops_on_sigterm() {
     qsec_vault::install_crypto_provider();
-    let rules = format!("  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n");
+    let rules = format!(
+        "  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n"
+    );
     let stack = TestStack::start(StackOptions::with_rules(&rules)).await;
     let http = reqwest::Client::new();
     let provisioned = http
@@ -62,7 +64,12 @@ async fn the_binary_delivers_serves_metrics_and_stops_on_sigterm() {
     let init_port = listener.local_addr().unwrap().port();
     let (stop_init, init_stopped) = tokio::sync::oneshot::channel::<()>();
     let init_task = tokio::spawn(async move {
-        axum::serve(listener, init).with_graceful_shutdown(async move { let _ = init_stopped.await; }).await.unwrap();
+        axum::serve(listener, init)
+            .with_graceful_shutdown(async move {
+                let _ = init_stopped.await;
+            })
+            .await
+            .unwrap();
     });
     let probe_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 

@@ -166,7 +166,8 @@ async fn vault_refuses_a_login_from_another_address_than_the_pod_ip() {
     let start = Instant::now();
     loop {
         let refused = world.kube.events().iter().any(|event| {
-            event.reason.as_deref() == Some("DeliveryFailed") && event.message.as_deref().is_some_and(|m| m.contains("403"))
+            event.reason.as_deref() == Some("DeliveryFailed")
+                && event.message.as_deref().is_some_and(|m| m.contains("403"))
         });
         if refused {
             break;

@@ -108,7 +108,11 @@ impl ControllerConfig {
     /// Why `app` is not this controller's to serve, if it is not.
     pub fn refuses(&self, app: &AppRef) -> Option<String> {
         if app.cluster() != self.cluster {
-            return Some(format!("app {app} belongs to cluster {:?}; this controller serves {:?}", app.cluster(), self.cluster));
+            return Some(format!(
+                "app {app} belongs to cluster {:?}; this controller serves {:?}",
+                app.cluster(),
+                self.cluster
+            ));
         }
         match &self.provider {
             Some(provider) if app.provider() != provider => {

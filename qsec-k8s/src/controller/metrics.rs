@@ -118,12 +118,16 @@ impl Metrics {
         let _ = writeln!(out, "# HELP qsec_controller_deliveries_total SecretIDs delivered to pods.");
         let _ = writeln!(out, "# TYPE qsec_controller_deliveries_total counter");
         let _ = writeln!(out, "qsec_controller_deliveries_total {}", self.deliveries());
-        let _ = writeln!(out, "# HELP qsec_controller_failures_total Failed delivery attempts and pod problems, by reason.");
+        let _ = writeln!(
+            out,
+            "# HELP qsec_controller_failures_total Failed delivery attempts and pod problems, by reason."
+        );
         let _ = writeln!(out, "# TYPE qsec_controller_failures_total counter");
         for (reason, count) in self.failures.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             let _ = writeln!(out, "qsec_controller_failures_total{{reason=\"{}\"}} {count}", reason.as_str());
         }
-        let _ = writeln!(out, "# HELP qsec_controller_delivery_seconds From qsec-init seen running to SecretID delivered.");
+        let _ =
+            writeln!(out, "# HELP qsec_controller_delivery_seconds From qsec-init seen running to SecretID delivered.");
         let _ = writeln!(out, "# TYPE qsec_controller_delivery_seconds histogram");
         {
             let histogram = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
@@ -134,10 +138,14 @@ impl Metrics {
             let _ = writeln!(out, "qsec_controller_delivery_seconds_sum {}", histogram.sum);
             let _ = writeln!(out, "qsec_controller_delivery_seconds_count {}", histogram.count);
         }
-        let _ = writeln!(out, "# HELP qsec_controller_pods_pending Pods whose qsec-init runs and waits for a SecretID.");
+        let _ =
+            writeln!(out, "# HELP qsec_controller_pods_pending Pods whose qsec-init runs and waits for a SecretID.");
         let _ = writeln!(out, "# TYPE qsec_controller_pods_pending gauge");
         let _ = writeln!(out, "qsec_controller_pods_pending {pending}");
-        let _ = writeln!(out, "# HELP qsec_controller_pods_deleted_total Pods deleted because their refresh sidecar failed.");
+        let _ = writeln!(
+            out,
+            "# HELP qsec_controller_pods_deleted_total Pods deleted because their refresh sidecar failed."
+        );
         let _ = writeln!(out, "# TYPE qsec_controller_pods_deleted_total counter");
         let _ = writeln!(out, "qsec_controller_pods_deleted_total {}", self.pods_deleted.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP qsec_controller_leader 1 while this replica holds the Lease and delivers.");

@@ -129,7 +129,8 @@ impl Controller {
         let (queue, queue_task) = queue::start(reconciler, settings, stop_rx.clone(), DRAIN);
         tasks.push(queue_task);
         // On becoming leader, look at every pod: the standby's views are warm.
-        let (views, metrics, mut leads, mut until) = (self.views.clone(), self.metrics.clone(), leader.clone(), stop_rx.clone());
+        let (views, metrics, mut leads, mut until) =
+            (self.views.clone(), self.metrics.clone(), leader.clone(), stop_rx.clone());
         let requeue = queue.clone();
         tasks.push(tokio::spawn(async move {
             loop {

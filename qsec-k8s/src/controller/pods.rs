@@ -136,7 +136,10 @@ impl PodApi for KubePods {
             ..Event::default()
         };
         let events: Api<Event> = Api::namespaced(self.client.clone(), &key.namespace);
-        events.create(&PostParams::default(), &event).await.map_err(Error::kube(format!("recording an event on pod {key}")))?;
+        events
+            .create(&PostParams::default(), &event)
+            .await
+            .map_err(Error::kube(format!("recording an event on pod {key}")))?;
         Ok(())
     }
 }

@@ -66,7 +66,9 @@ struct Entry {
 pub fn backoff(settings: &QueueSettings, failures: u32) -> Duration {
     let exponent = failures.saturating_sub(1).min(20);
     let base = settings.retry_min.saturating_mul(1 << exponent).min(settings.retry_max);
-    let jitter = f64::from(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().subsec_nanos() % 200) / 1000.0;
+    let jitter =
+        f64::from(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().subsec_nanos() % 200)
+            / 1000.0;
     base.mul_f64(0.9 + jitter)
 }
 
@@ -159,7 +161,8 @@ mod tests {
     fn backoff_doubles_up_to_the_cap() {
         let settings =
             QueueSettings { concurrency: 1, retry_min: Duration::from_millis(100), retry_max: Duration::from_secs(1) };
-        let near = |d: Duration, ms: u64| d >= Duration::from_millis(ms * 9 / 10) && d <= Duration::from_millis(ms * 11 / 10);
+        let near =
+            |d: Duration, ms: u64| d >= Duration::from_millis(ms * 9 / 10) && d <= Duration::from_millis(ms * 11 / 10);
         assert!(near(backoff(&settings, 1), 100));
         assert!(near(backoff(&settings, 2), 200));
         assert!(near(backoff(&settings, 4), 800));

@@ -93,7 +93,9 @@ impl Reconciler {
         }
         let problem = match view.refresh {
             RefreshStatus::Fine => return None,
-            RefreshStatus::Exited(code) => format!("the refresh sidecar exited with code {code}: its Vault token is revoked or expiring"),
+            RefreshStatus::Exited(code) => {
+                format!("the refresh sidecar exited with code {code}: its Vault token is revoked or expiring")
+            }
             RefreshStatus::Unready => {
                 let since = tracked.refresh_unready_since.unwrap_or_else(Instant::now);
                 let unready = since.elapsed();
@@ -106,10 +108,22 @@ impl Reconciler {
         self.metrics.failed(Failure::RefreshFailed);
         match self.config.refresh_action {
             RefreshAction::Event => {
-                self.event(view, EventType::Warning, "RefreshSidecarFailed", &format!("{problem}; delete the pod to replace it")).await;
+                self.event(
+                    view,
+                    EventType::Warning,
+                    "RefreshSidecarFailed",
+                    &format!("{problem}; delete the pod to replace it"),
+                )
+                .await;
             }
             RefreshAction::Delete => {
-                self.event(view, EventType::Warning, "RefreshSidecarFailed", &format!("{problem}; deleting the pod so it is replaced")).await;
+                self.event(
+                    view,
+                    EventType::Warning,
+                    "RefreshSidecarFailed",
+                    &format!("{problem}; deleting the pod so it is replaced"),
+                )
+                .await;
                 match self.pods.delete(&view.key, &view.uid).await {
                     Ok(Guarded::Done(())) => {
                         info!(pod = %view.key, uid = %view.uid, "deleted: {problem}");
@@ -157,11 +171,23 @@ impl Reconciler {
         match self.init.readiness(ip, port).await {
             Readiness::Waiting => {}
             Readiness::Busy(reason) => {
-                self.report(view, Failure::InitNotReady, "InitNotReady", &format!("qsec-init at {ip}:{port}: {reason}")).await;
+                self.report(
+                    view,
+                    Failure::InitNotReady,
+                    "InitNotReady",
+                    &format!("qsec-init at {ip}:{port}: {reason}"),
+                )
+                .await;
                 return Outcome::Failed;
             }
             Readiness::Unreachable(reason) => {
-                self.report(view, Failure::InitUnreachable, "InitUnreachable", &format!("qsec-init at {ip}:{port}: {reason}")).await;
+                self.report(
+                    view,
+                    Failure::InitUnreachable,
+                    "InitUnreachable",
+                    &format!("qsec-init at {ip}:{port}: {reason}"),
+                )
+                .await;
                 return Outcome::Failed;
             }
         }
@@ -183,7 +209,11 @@ impl Reconciler {
             }
         };
         let Some(fresh) = PodView::of(&current) else { return Outcome::Done };
-        if fresh.uid != view.uid || fresh.ip != Some(ip) || fresh.init_running.as_deref() != Some(&run) || !fresh.awaits_delivery() {
+        if fresh.uid != view.uid
+            || fresh.ip != Some(ip)
+            || fresh.init_running.as_deref() != Some(&run)
+            || !fresh.awaits_delivery()
+        {
             // The watch brings the new state; look again then.
             return Outcome::Done;
         }
@@ -217,7 +247,11 @@ impl Reconciler {
         let Issued { wrapping_token, accessor } = issued;
         let identity = &self.config.identity;
         let claim = DeliveryRecord::new(DeliveryState::Issued, &accessor, identity, run);
-        let claimed = match self.pods.annotate(&fresh.key, &fresh.resource_version, SECRET_ID_DELIVERY, &claim.to_json()).await {
+        let claimed = match self
+            .pods
+            .annotate(&fresh.key, &fresh.resource_version, SECRET_ID_DELIVERY, &claim.to_json())
+            .await
+        {
             Ok(Guarded::Done(pod)) => pod,
             Ok(lost @ (Guarded::Conflict | Guarded::Gone)) => {
                 // Changed, gone, or claimed by another controller since the read.

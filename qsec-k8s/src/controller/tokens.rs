@@ -82,13 +82,7 @@ impl SecretIdTokens {
         let jwt = tokio::fs::read_to_string(&self.token_file).await.map_err(|error| {
             failed(format!("reading the service-account token {}: {error}", self.token_file.display()))
         })?;
-        let url = format!(
-            "{}/v1/apps/{}/{}/{}/secret-id-token",
-            self.api,
-            app.provider(),
-            app.cluster(),
-            app.app()
-        );
+        let url = format!("{}/v1/apps/{}/{}/{}/secret-id-token", self.api, app.provider(), app.cluster(), app.app());
         let asked = Instant::now();
         let response = self
             .http

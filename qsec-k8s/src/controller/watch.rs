@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use futures_util::StreamExt as _;
 use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt as _;
+use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
 use tokio::sync::watch as signal;
 use tracing::{info, warn};
@@ -19,7 +19,13 @@ use super::queue::WorkQueue;
 use super::state::Views;
 
 /// Keeps `views` in step with the cluster's annotated pods until `stop`.
-pub async fn run(client: Client, config: &ControllerConfig, views: Arc<Views>, queue: WorkQueue, mut stop: signal::Receiver<bool>) {
+pub async fn run(
+    client: Client,
+    config: &ControllerConfig,
+    views: Arc<Views>,
+    queue: WorkQueue,
+    mut stop: signal::Receiver<bool>,
+) {
     let api: Api<Pod> = match &config.namespace {
         Some(namespace) => Api::namespaced(client, namespace),
         None => Api::all(client),
@@ -78,7 +84,10 @@ fn take(views: &Views, pod: &Pod, queue: &WorkQueue) -> Option<PodKey> {
             Some(key)
         }
         None => {
-            let key = PodKey::new(pod.metadata.namespace.as_deref().unwrap_or("default"), pod.metadata.name.as_deref().unwrap_or_default());
+            let key = PodKey::new(
+                pod.metadata.namespace.as_deref().unwrap_or("default"),
+                pod.metadata.name.as_deref().unwrap_or_default(),
+            );
             views.remove(&key);
             None
         }

@@ -245,12 +245,15 @@ fn typed<T: DeserializeOwned>(value: Value) -> T {
 /// A minimal pod: one app container, the `qsec-init` init container, and
 /// `annotations`.
 pub fn pod(namespace: &str, name: &str, annotations: &[(&str, &str)]) -> Pod {
-    let container = |name: &str| Container { name: name.into(), image: Some(format!("{name}:1")), ..Container::default() };
+    let container =
+        |name: &str| Container { name: name.into(), image: Some(format!("{name}:1")), ..Container::default() };
     Pod {
         metadata: ObjectMeta {
             name: Some(name.into()),
             namespace: Some(namespace.into()),
-            annotations: Some(annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()),
+            annotations: Some(
+                annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+            ),
             ..ObjectMeta::default()
         },
         spec: Some(PodSpec {

@@ -89,7 +89,11 @@ pub(crate) fn apply_server_side(
         return Err(PatchError::Conflict(format!(
             "Apply failed with {} conflict(s): {}",
             conflicts.len(),
-            conflicts.iter().map(|path| format!("conflict with another manager: {path}")).collect::<Vec<_>>().join(", ")
+            conflicts
+                .iter()
+                .map(|path| format!("conflict with another manager: {path}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     json_patch::merge(object, patch);

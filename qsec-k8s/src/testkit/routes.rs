@@ -51,17 +51,27 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}",
             get(group_get).put(group_replace).patch(group_patch).delete(group_delete),
         )
-        .fallback(|| async { status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource") })
+        .fallback(|| async {
+            status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource")
+        })
         .with_state(shared)
 }
 
 async fn core_all(State(s): State<Arc<Shared>>, Path(plural): Path<String>, q: Params) -> Response {
     collection(s, Resource::new("", "v1", &plural), None, q.0).await
 }
-async fn core_collection(State(s): State<Arc<Shared>>, Path((ns, plural)): Path<(String, String)>, q: Params) -> Response {
+async fn core_collection(
+    State(s): State<Arc<Shared>>,
+    Path((ns, plural)): Path<(String, String)>,
+    q: Params,
+) -> Response {
     collection(s, Resource::new("", "v1", &plural), Some(ns), q.0).await
 }
-async fn core_create(State(s): State<Arc<Shared>>, Path((ns, plural)): Path<(String, String)>, body: Bytes) -> Response {
+async fn core_create(
+    State(s): State<Arc<Shared>>,
+    Path((ns, plural)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     create(&s, Resource::new("", "v1", &plural), &ns, &body)
 }
 async fn core_get(State(s): State<Arc<Shared>>, Path((ns, plural, name)): Path<(String, String, String)>) -> Response {
@@ -205,7 +215,8 @@ async fn collection(
         return watch_stream(shared, resource, filter, &query);
     }
     let store = shared.store();
-    let items: Vec<Value> = store.list(&resource, filter.namespace.as_deref()).into_iter().filter(|o| filter.admits(o)).collect();
+    let items: Vec<Value> =
+        store.list(&resource, filter.namespace.as_deref()).into_iter().filter(|o| filter.admits(o)).collect();
     let body = json!({
         "kind": format!("{}List", resource.kind()), "apiVersion": resource.api_version(),
         "metadata": { "resourceVersion": store.version().to_string() },
@@ -331,7 +342,11 @@ pub(crate) fn prepare_new(resource: &Resource, ns: &str, object: &mut Value) -> 
     let mut name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
     if name.is_empty() {
         let Some(prefix) = object["metadata"]["generateName"].as_str() else {
-            return Err(status(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", "metadata.name: Required value: name or generateName is required"));
+            return Err(status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid",
+                "metadata.name: Required value: name or generateName is required",
+            ));
         };
         name = format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..5]);
     }
@@ -374,7 +389,14 @@ fn keep_identity(current: &Value, object: &mut Value) {
     object["kind"] = current["kind"].clone();
 }
 
-fn replace(shared: &Shared, resource: Resource, ns: &str, name: &str, query: &HashMap<String, String>, body: &[u8]) -> Response {
+fn replace(
+    shared: &Shared,
+    resource: Resource,
+    ns: &str,
+    name: &str,
+    query: &HashMap<String, String>,
+    body: &[u8],
+) -> Response {
     let mut object = match parse_body(body) {
         Ok(object) if object.is_object() => object,
         Ok(_) => return status(StatusCode::BAD_REQUEST, "BadRequest", "the body must be a JSON object"),
@@ -414,7 +436,9 @@ fn patch(
         return status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UnsupportedMediaType",
-            &format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json; got {content_type:?}"),
+            &format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json; got {content_type:?}"
+            ),
         );
     };
     let patch = match parse_body(body) {

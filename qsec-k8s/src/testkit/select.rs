@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn label_and_field_selectors() {
-        let pod = json!({"metadata": {"name": "a", "labels": {"app": "x", "tier": "web"}}, "status": {"phase": "Running"}});
+        let pod =
+            json!({"metadata": {"name": "a", "labels": {"app": "x", "tier": "web"}}, "status": {"phase": "Running"}});
         assert!(Selector::labels("app=x,tier in (web, db)").unwrap().matches_labels(&pod));
         assert!(!Selector::labels("app!=x").unwrap().matches_labels(&pod));
         assert!(Selector::labels("!missing,app").unwrap().matches_labels(&pod));

@@ -105,7 +105,10 @@ impl World {
     /// A SecretID's properties, by accessor (root token); `None` when gone.
     pub fn secret_id(&self, accessor: &str) -> Option<Value> {
         let path = format!("auth/approle/role/{ROLE}/secret-id-accessor/lookup");
-        let reply = self.stack.vault().handle(VaultRequest::post(path, json!({ "secret_id_accessor": accessor })).with_token(ROOT_TOKEN));
+        let reply = self
+            .stack
+            .vault()
+            .handle(VaultRequest::post(path, json!({ "secret_id_accessor": accessor })).with_token(ROOT_TOKEN));
         reply.data().cloned()
     }
 
