@@ -174,10 +174,10 @@ fn conflict(resource: &Resource, name: &str) -> Response {
     status(StatusCode::CONFLICT, "Conflict", &message)
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, Response> {
-    serde_json::from_slice(body)
-        .or_else(|_| serde_yaml_ng::from_slice::<Value>(body))
-        .map_err(|error| status(StatusCode::BAD_REQUEST, "BadRequest", &format!("the body is not JSON: {error}")))
+fn parse_body(body: &[u8]) -> Result<Value, Box<Response>> {
+    serde_json::from_slice(body).or_else(|_| serde_yaml_ng::from_slice::<Value>(body)).map_err(|error| {
+        Box::new(status(StatusCode::BAD_REQUEST, "BadRequest", &format!("the body is not JSON: {error}")))
+    })
 }
 
 struct Filter {
@@ -187,8 +187,8 @@ struct Filter {
 }
 
 impl Filter {
-    fn from_query(namespace: Option<String>, query: &HashMap<String, String>) -> Result<Self, Response> {
-        let bad = |error: String| status(StatusCode::BAD_REQUEST, "BadRequest", &error);
+    fn from_query(namespace: Option<String>, query: &HashMap<String, String>) -> Result<Self, Box<Response>> {
+        let bad = |error: String| Box::new(status(StatusCode::BAD_REQUEST, "BadRequest", &error));
         let labels = Selector::labels(query.get("labelSelector").map_or("", String::as_str)).map_err(bad)?;
         let fields = Selector::fields(query.get("fieldSelector").map_or("", String::as_str)).map_err(bad)?;
         Ok(Self { namespace, labels, fields })
@@ -209,7 +209,7 @@ async fn collection(
 ) -> Response {
     let filter = match Filter::from_query(namespace, &query) {
         Ok(filter) => filter,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
         return watch_stream(shared, resource, filter, &query);
@@ -335,18 +335,18 @@ fn read(shared: &Shared, resource: Resource, ns: &str, name: &str) -> Response {
 }
 
 /// Fills in what the server owns on a new object.
-pub(crate) fn prepare_new(resource: &Resource, ns: &str, object: &mut Value) -> Result<String, Response> {
+pub(crate) fn prepare_new(resource: &Resource, ns: &str, object: &mut Value) -> Result<String, Box<Response>> {
     if !object.is_object() {
-        return Err(status(StatusCode::BAD_REQUEST, "BadRequest", "the body must be a JSON object"));
+        return Err(Box::new(status(StatusCode::BAD_REQUEST, "BadRequest", "the body must be a JSON object")));
     }
     let mut name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
     if name.is_empty() {
         let Some(prefix) = object["metadata"]["generateName"].as_str() else {
-            return Err(status(
+            return Err(Box::new(status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Invalid",
                 "metadata.name: Required value: name or generateName is required",
-            ));
+            )));
         };
         name = format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..5]);
     }
@@ -366,11 +366,11 @@ pub(crate) fn now() -> String {
 fn create(shared: &Shared, resource: Resource, ns: &str, body: &[u8]) -> Response {
     let mut object = match parse_body(body) {
         Ok(object) => object,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let name = match prepare_new(&resource, ns, &mut object) {
         Ok(name) => name,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut store = shared.store();
     if store.get(&resource, ns, &name).is_some() {
@@ -400,7 +400,7 @@ fn replace(
     let mut object = match parse_body(body) {
         Ok(object) if object.is_object() => object,
         Ok(_) => return status(StatusCode::BAD_REQUEST, "BadRequest", "the body must be a JSON object"),
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut store = shared.store();
     let Some(current) = store.get(&resource, ns, name).cloned() else {
@@ -443,7 +443,7 @@ fn patch(
     };
     let patch = match parse_body(body) {
         Ok(patch) => patch,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let manager = query.get("fieldManager").cloned().unwrap_or_else(|| "unknown".into());
     let force = query.get("force").is_some_and(|v| v == "true");
@@ -454,7 +454,7 @@ fn patch(
         None if kind == PatchKind::Apply => {
             let mut fresh = json!({"metadata": {"name": name}});
             if let Err(response) = prepare_new(&resource, ns, &mut fresh) {
-                return response;
+                return *response;
             }
             (fresh, true)
         }
@@ -488,7 +488,7 @@ fn delete(shared: &Shared, resource: Resource, ns: &str, name: &str, body: &[u8]
     } else {
         match parse_body(body) {
             Ok(options) => options,
-            Err(response) => return response,
+            Err(response) => return *response,
         }
     };
     let mut store = shared.store();
