@@ -127,6 +127,12 @@ impl AppNames {
         format!("{}/secret-id", self.approle_path())
     }
 
+    /// `auth/approle/role/NAME/secret-id-accessor/destroy`: where the
+    /// controller destroys a SecretID it could not deliver, by accessor.
+    pub fn secret_id_accessor_destroy_path(&self) -> String {
+        format!("{}/secret-id-accessor/destroy", self.approle_path())
+    }
+
     /// `auth/approle/login`: where RoleID + SecretID are exchanged for a token.
     pub fn login_path(&self) -> String {
         format!("auth/{}/login", self.approle_mount)

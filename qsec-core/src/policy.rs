@@ -230,15 +230,16 @@ impl PolicyLayout {
     }
 
     /// The get-secret-id policy of `app`: it may only create SecretIDs for
-    /// the app's own AppRole. The controller's tokens carry it.
+    /// the app's own AppRole, and destroy them by accessor (a SecretID
+    /// whose pod went away before delivery). The controller's tokens carry it.
     pub fn get_secret_id_policy(&self, app: &AppRef, names: &AppNames) -> Policy {
         Policy {
             name: names.get_secret_id_policy.clone(),
             owner: app.clone(),
-            rules: vec![PolicyRule {
-                path: names.secret_id_path(),
-                capabilities: vec![Capability::Create, Capability::Update],
-            }],
+            rules: vec![
+                PolicyRule { path: names.secret_id_path(), capabilities: vec![Capability::Create, Capability::Update] },
+                PolicyRule { path: names.secret_id_accessor_destroy_path(), capabilities: vec![Capability::Update] },
+            ],
         }
     }
 }
@@ -288,7 +289,11 @@ mod tests {
     }
 
     /// The seed's two policies for aws.stg.myapp, exactly as printed there
-    /// (reflowed to one stanza a line), after qsec's owner marker.
+    /// (reflowed to one stanza a line), after qsec's owner marker. One
+    /// deliberate addition to the seed's get-secret-id policy: `update` on
+    /// the role's `secret-id-accessor/destroy`, so the controller can take
+    /// back a SecretID it issued for a pod that vanished before delivery
+    /// (the seed's controller had no such clean-up; it needs nothing else).
     #[test]
     fn default_policies_reproduce_the_seed() {
         let app = myapp();
@@ -317,6 +322,7 @@ path "aws/creds/aws.stg.myapp" { capabilities = ["read", "list"] }
             get_secret_id.to_hcl(),
             r#"# qsec: managed policy of aws.stg.myapp; edits are overwritten
 path "auth/approle/role/aws.stg.myapp/secret-id" { capabilities = ["create", "update"] }
+path "auth/approle/role/aws.stg.myapp/secret-id-accessor/destroy" { capabilities = ["update"] }
 "#
         );
     }

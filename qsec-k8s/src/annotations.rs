@@ -13,6 +13,11 @@ pub const APPROLE: &str = "qsec.io/approle";
 /// The port `qsec-init` listens on for its SecretID, when not the default.
 pub const INIT_PORT: &str = "qsec.io/init-port";
 
+/// Set by the controller: the record of the SecretID delivered to the pod
+/// (JSON: state, SecretID accessor, time, controller, init container; never
+/// the SecretID), so no pod incarnation is delivered to twice.
+pub const SECRET_ID_DELIVERY: &str = "qsec.io/secret-id-delivery";
+
 /// Asks the admission webhook to inject qsec into a pod (`"true"`).
 pub const INJECT: &str = "qsec.io/inject";
 

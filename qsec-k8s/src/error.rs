@@ -87,11 +87,66 @@ pub enum Error {
     /// The webhook server failed.
     #[error("webhook server: {0}")]
     Server(#[source] std::io::Error),
+
+    /// A Kubernetes API call failed.
+    #[error("Kubernetes API: {action}: {source}")]
+    Kubernetes {
+        /// What was being done, e.g. `patching pod default/web-0`.
+        action: String,
+        /// The client's error (a `Status` from the API server, or a transport failure).
+        source: Box<kube::Error>,
+    },
+
+    /// A Vault call failed.
+    #[error("Vault: {action}: {source}")]
+    Vault {
+        /// What was being done, e.g. `issuing a SecretID for aws.stg.myapp`.
+        action: String,
+        /// Vault's error; never holds a SecretID or a token.
+        source: Box<qsec_vault::Error>,
+    },
+
+    /// A pod's `qsec-init` could not be reached or refused a delivery.
+    #[error("qsec-init of pod {pod}: {reason}")]
+    Init {
+        /// `namespace/name`.
+        pod: String,
+        /// What happened, with the HTTP status when there was one.
+        reason: String,
+    },
+
+    /// The controller's settings contradict themselves.
+    #[error("invalid controller settings: {field}: {reason}")]
+    ControllerSettings {
+        /// The setting.
+        field: &'static str,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+
+    /// Leader election failed.
+    #[error("leader election (Lease {lease}): {reason}")]
+    LeaderElection {
+        /// `namespace/name` of the Lease.
+        lease: String,
+        /// What happened.
+        reason: String,
+    },
 }
 
 impl Error {
     pub(crate) fn conflict(reason: impl Into<String>) -> Self {
         Self::Conflict { reason: reason.into() }
+    }
+
+    pub(crate) fn kube(action: impl Into<String>) -> impl FnOnce(kube::Error) -> Self {
+        let action = action.into();
+        move |source| Self::Kubernetes { action, source: Box::new(source) }
+    }
+
+    pub(crate) fn vault(action: impl Into<String>) -> impl FnOnce(qsec_vault::Error) -> Self {
+        let action = action.into();
+        move |source| Self::Vault { action, source: Box::new(source) }
     }
 
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {

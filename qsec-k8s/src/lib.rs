@@ -1,7 +1,8 @@
 //! qsec's Kubernetes side: the annotations that tie a pod to its app, the
 //! pod mutation ([`inject`]) and its two front ends, the deployer
 //! ([`deployer`], `qsec deploy render`) and the admission webhook
-//! ([`webhook`], `qsec-webhook`).
+//! ([`webhook`], `qsec-webhook`); and the Secret Controller ([`controller`],
+//! `qsec-controller`), which delivers SecretIDs to pods.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -31,10 +32,13 @@
 //! ```
 
 pub mod annotations;
+pub mod controller;
 pub mod deployer;
 mod error;
 pub mod inject;
 pub mod patch;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod webhook;
 pub mod workloads;
 

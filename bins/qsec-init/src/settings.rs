@@ -60,6 +60,12 @@ pub struct Settings {
     #[arg(long, env = "VAULT_CACERT", value_name = "FILE")]
     pub vault_cacert: Option<PathBuf>,
 
+    /// The local address to connect to Vault from. Only for hosts with
+    /// several addresses where the SecretID's `cidr_list` names one (in a
+    /// pod, connections leave from the pod IP anyway).
+    #[arg(long, env = "QSEC_VAULT_SOURCE_IP", value_name = "IP")]
+    pub vault_source_ip: Option<std::net::IpAddr>,
+
     /// The RoleID itself; wins over --role-id-file.
     #[arg(long, env = "QSEC_ROLE_ID", hide_env_values = true, value_name = "ROLE_ID")]
     pub role_id: Option<RoleId>,

@@ -69,6 +69,10 @@ impl Settings {
             "VAULT_TOKEN" => None,
             other => std::env::var(other).ok(),
         })
+        .map(|config| match self.vault_source_ip {
+            Some(ip) => config.with_local_address(ip),
+            None => config,
+        })
         .map_err(Error::vault_setting)
     }
 

@@ -106,6 +106,9 @@ pub struct VaultConfig {
     pub retry: RetryPolicy,
     /// The token to start with (`VAULT_TOKEN`).
     pub token: Option<VaultToken>,
+    /// The local address connections to Vault leave from, when the host has
+    /// several and Vault binds tokens or SecretIDs to one (`cidr_list`).
+    pub local_address: Option<std::net::IpAddr>,
 }
 
 impl VaultConfig {
@@ -121,6 +124,7 @@ impl VaultConfig {
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             token: None,
+            local_address: None,
         })
     }
 
@@ -197,6 +201,12 @@ impl VaultConfig {
     /// Sets how transient failures are retried.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Connects to Vault from `address`.
+    pub fn with_local_address(mut self, address: std::net::IpAddr) -> Self {
+        self.local_address = Some(address);
         self
     }
 

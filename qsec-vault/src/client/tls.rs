@@ -31,7 +31,8 @@ pub(crate) fn build(config: &VaultConfig) -> Result<Transport> {
         .connect_timeout(config.timeout)
         // Vault never redirects API calls we make except to forward to the
         // active node; following a redirect could send the token elsewhere.
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(config.local_address);
     if let Some(ca) = &config.ca_cert {
         let pem = read_pem("ca_cert", ca)?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
