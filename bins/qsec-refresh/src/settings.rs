@@ -28,6 +28,12 @@ pub struct Settings {
     #[arg(long, env = "VAULT_CACERT")]
     pub vault_cacert: Option<PathBuf>,
 
+    /// The local address to connect to Vault from. Only for hosts with
+    /// several addresses where the token's `token_bound_cidrs` names one (in
+    /// a pod, connections leave from the pod IP anyway).
+    #[arg(long, env = "QSEC_VAULT_SOURCE_IP", value_name = "IP")]
+    pub vault_source_ip: Option<std::net::IpAddr>,
+
     /// The lease volume: the directory holding the leases.json that qsec-init wrote.
     #[arg(long, env = "QSEC_LEASE_DIR", default_value = "/qsec/leases")]
     pub lease_dir: PathBuf,
@@ -64,12 +70,16 @@ impl Settings {
     pub fn vault_config(&self) -> Result<VaultConfig> {
         let address = self.vault_addr.clone();
         let ca = self.vault_cacert.as_ref().map(|path| path.display().to_string());
-        Ok(VaultConfig::from_lookup(|name| match name {
+        let config = VaultConfig::from_lookup(|name| match name {
             "VAULT_ADDR" => address.clone(),
             "VAULT_CACERT" => ca.clone(),
             "VAULT_TOKEN" => None,
             other => std::env::var(other).ok(),
-        })?)
+        })?;
+        Ok(match self.vault_source_ip {
+            Some(ip) => config.with_local_address(ip),
+            None => config,
+        })
     }
 
     /// The renewer's policy: the defaults (renew at 2/3 of the TTL, 10 %

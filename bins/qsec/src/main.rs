@@ -25,6 +25,10 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
+    /// Watch the whole story on this machine: a dev Vault, the Secret API,
+    /// the controller and one pod of examples/myapp, from `qsec secrets set`
+    /// to revocation when the pod stops. No cluster, no Vault needed.
+    Demo(commands::demo::DemoArgs),
     /// Work with one app's Vault objects.
     #[command(subcommand)]
     App(commands::app::AppCommand),
@@ -47,10 +51,24 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Runs qsec-init or qsec-refresh in this process: how `qsec demo` starts
+    /// a pod's containers from this one binary.
+    #[command(hide = true)]
+    PodProcess(commands::pod_process::PodProcessArgs),
 }
 
 fn main() -> ExitCode {
     qsec_vault::install_crypto_provider();
+    // Usage errors exit 1, not clap's 2: 2 means "not authorised" here.
+    let cli = Cli::try_parse().unwrap_or_else(|error| {
+        let _ = error.print();
+        std::process::exit(if error.use_stderr() { 1 } else { 0 })
+    });
+    // A pod process sets up its own logging, as its own binary would.
+    let command = match cli.command {
+        Command::PodProcess(args) => return commands::pod_process::run(args),
+        command => command,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("QSEC_LOG")
@@ -58,18 +76,15 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    // Usage errors exit 1, not clap's 2: 2 means "not authorised" here.
-    let cli = Cli::try_parse().unwrap_or_else(|error| {
-        let _ = error.print();
-        std::process::exit(if error.use_stderr() { 1 } else { 0 })
-    });
-    let result = match cli.command {
+    let result = match command {
+        Command::Demo(args) => commands::demo::run(args),
         Command::App(command) => commands::app::run(command),
         Command::Deploy(command) => commands::deploy::run(command),
         Command::Dev(command) => commands::dev::run(command),
         Command::Template(command) => commands::template::run(command),
         Command::Secrets(command) => commands::secrets::run(command),
         Command::Completions { shell } => commands::completions::run(shell, Cli::command()),
+        Command::PodProcess(_) => unreachable!("handled before logging is set up"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
