@@ -15,7 +15,8 @@
 //! API, Vault and stubs included). The Secret API and an in-memory Vault run
 //! in the bench process on loopback.
 //!
-//! A second round paces the same number of pods at a steady 400 pods/s,
+//! A second round paces the same number of pods at a steady rate (one every
+//! 2.5 ms asked; timer granularity makes it ~270 pods/s, above the 200/s goal),
 //! where latency is the controller's per-pod work rather than queueing
 //! behind the burst.
 //!
@@ -117,6 +118,7 @@ async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usi
         }
     }
     let start = made_ready[0];
+    let spread = made_ready.last().map_or(Duration::ZERO, |last| last.duration_since(start));
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let done = arrivals.lock().unwrap()[first..first + count].iter().filter(|a| a.is_some()).count();
@@ -135,7 +137,11 @@ async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usi
     let cpu = cpu_seconds(pid) - cpu_before;
     let label = match pace {
         None => format!("burst of {count}, all at once"),
-        Some(pace) => format!("{count} paced at {:.0}/s", 1.0 / pace.as_secs_f64()),
+        Some(_) => format!(
+            "{count} made ready over {:.2} s ({:.0}/s)",
+            spread.as_secs_f64(),
+            count as f64 / spread.as_secs_f64()
+        ),
     };
     println!(
         "{label}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {count} deliveries in {:.3} s = {:.0}/s; controller CPU {:.2} s = {:.2} ms per delivery",

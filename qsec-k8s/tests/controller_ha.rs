@@ -60,6 +60,39 @@ async fn one_leader_delivers_and_the_standby_takes_over() {
 }
 
 #[tokio::test]
+async fn a_crashed_leader_is_replaced_once_its_lease_expires() {
+    let world = World::start().await;
+    let a = world.controller(world.config("ctl-a")).spawn(Some(lease()));
+    eventually("a leads", || a.is_leader()).await;
+    let b = world.controller(world.config("ctl-b")).spawn(Some(lease()));
+    eventually("b synced", || b.probes().views.synced()).await;
+    let init = StubInit::start(pod_ip(NET, 30)).await;
+    world.kube.create_pod(annotated("before", APP, init.port()));
+    world.kube.set_init_running(NS, "before", init.ip());
+    eventually("a delivers", || init.posts().len() == 1).await;
+    assert!(!b.is_leader());
+
+    // a dies without releasing the Lease: b waits for it to expire.
+    let crashed = Instant::now();
+    a.abandon();
+    eventually("b takes over", || b.is_leader()).await;
+    let took = crashed.elapsed();
+    assert!(took < Duration::from_secs(lease().duration + 2), "took {took:?}");
+    let after = StubInit::start(pod_ip(NET, 31)).await;
+    world.kube.create_pod(annotated("after", APP, after.port()));
+    world.kube.set_init_running(NS, "after", after.ip());
+    eventually("b delivers", || after.posts().len() == 1).await;
+    assert_eq!(init.posts().len(), 1, "the pod a served is not served again");
+    assert_eq!(world.record("before").unwrap().controller, "ctl-a");
+    assert_eq!(world.record("after").unwrap().controller, "ctl-b");
+
+    b.stop().await;
+    init.shutdown().await;
+    after.shutdown().await;
+    world.shutdown().await;
+}
+
+#[tokio::test]
 async fn two_active_controllers_deliver_exactly_once_per_pod() {
     let world = World::start().await;
     let mut inits = Vec::new();

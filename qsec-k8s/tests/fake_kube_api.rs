@@ -69,6 +69,29 @@ async fn crud_with_preconditions_and_status_bodies() {
     fake.create_pod(pod("team", "b", &[]));
     let odd = http.patch(format!("{url}/b")).header("content-type", "text/plain").body("x").send().await.unwrap();
     assert_eq!(odd.status(), 415);
+    for (method, path, content_type, body) in [
+        ("POST", url.clone(), "application/json", r#"{"metadata": 5}"#),
+        ("PUT", format!("{url}/b"), "application/json", r#"{"metadata": "x"}"#),
+        ("PATCH", format!("{url}/b"), "application/merge-patch+json", r#"{"metadata": [1]}"#),
+        (
+            "PATCH",
+            format!("{url}/b"),
+            "application/json-patch+json",
+            r#"[{"op": "replace", "path": "/metadata", "value": 1}]"#,
+        ),
+        ("PATCH", format!("{url}/b"), "application/merge-patch+json", "[]"),
+        ("DELETE", format!("{url}/b"), "application/json", "{bad"),
+    ] {
+        let answer = http
+            .request(method.parse().unwrap(), &path)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_client_error(), "{method} {body}: {}", answer.status());
+    }
+    assert!(fake.pod("team", "b").is_some(), "still served after bad input");
     fake.shutdown().await;
 }
 

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         eprintln!("qsec-controller: {error}");
         return ExitCode::from(2);
     }
-    if let Some(Err(error)) = args.lease().map(|lease| lease.validate()) {
+    if let Some(Err(error)) = args.lease("default").map(|lease| lease.validate()) {
         eprintln!("qsec-controller: {error}");
         return ExitCode::from(2);
     }
@@ -67,7 +67,8 @@ async fn run(
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|error| format!("listening on {} (--listen): {error}", args.listen))?;
-    let running = Controller::new(config, client, vault).map_err(|error| error.to_string())?.spawn(args.lease());
+    let lease = args.lease(client.default_namespace());
+    let running = Controller::new(config, client, vault).map_err(|error| error.to_string())?.spawn(lease);
     let (stop_http, http_stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(http::serve(listener, running.probes(), async move {
         let _ = http_stopped.await;

@@ -65,9 +65,10 @@ pub(crate) struct Args {
     /// The Lease's name.
     #[arg(long, env = "QSEC_LEASE_NAME", default_value = "qsec-controller")]
     pub(crate) lease_name: String,
-    /// The Lease's namespace (default: the pod's, from POD_NAMESPACE).
-    #[arg(long, env = "POD_NAMESPACE", default_value = "qsec-system")]
-    pub(crate) lease_namespace: String,
+    /// The Lease's namespace (default: the pod's, from POD_NAMESPACE; else the
+    /// kubeconfig context's or in-cluster namespace).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub(crate) lease_namespace: Option<String>,
     /// Seconds the leader holds the Lease without renewing; a standby takes over within it.
     #[arg(long, env = "QSEC_LEASE_DURATION", default_value_t = 15)]
     pub(crate) lease_duration: u64,
@@ -93,10 +94,15 @@ impl Args {
         config
     }
 
-    /// The Lease, when leader election is on.
-    pub(crate) fn lease(&self) -> Option<LeaseSettings> {
+    /// The Lease, when leader election is on; `default_namespace` is the
+    /// client's (kubeconfig context or in-cluster).
+    pub(crate) fn lease(&self, default_namespace: &str) -> Option<LeaseSettings> {
         self.leader_election.then(|| LeaseSettings {
-            namespace: self.lease_namespace.clone(),
+            namespace: self
+                .lease_namespace
+                .clone()
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or_else(|| default_namespace.to_owned()),
             name: self.lease_name.clone(),
             duration: self.lease_duration,
             grace: self.lease_grace,

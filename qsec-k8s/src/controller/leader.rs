@@ -54,12 +54,28 @@ pub async fn campaign(
 ) -> Result<()> {
     settings.validate()?;
     let lease = format!("{}/{}", settings.namespace, settings.name);
-    let manager = LeaseManagerBuilder::new(client, &settings.name)
-        .with_namespace(&settings.namespace)
-        .with_parameters(LeaseParams::new(identity.clone(), settings.duration, settings.grace))
-        .build()
-        .await
-        .map_err(|error| Error::LeaderElection { lease: lease.clone(), reason: error.to_string() })?;
+    // Getting (or creating) the Lease can fail while the API server is
+    // unreachable: keep trying, standing by, until it works or we stop.
+    let mut delay = Duration::from_millis(500);
+    let manager = loop {
+        let built = LeaseManagerBuilder::new(client.clone(), &settings.name)
+            .with_namespace(&settings.namespace)
+            .with_parameters(LeaseParams::new(identity.clone(), settings.duration, settings.grace))
+            .build()
+            .await;
+        match built {
+            Ok(manager) => break manager,
+            Err(error) => {
+                let error = Error::LeaderElection { lease: lease.clone(), reason: error.to_string() };
+                warn!(%error, "cannot use the Lease yet; standing by and retrying (check the namespace exists and the RBAC for leases)");
+            }
+        }
+        tokio::select! {
+            () = super::stopped(&mut stop) => return Ok(()),
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(10));
+    };
     loop {
         tokio::select! {
             () = super::stopped(&mut stop) => break,

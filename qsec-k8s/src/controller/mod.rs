@@ -178,6 +178,14 @@ impl Running {
         self.metrics.clone()
     }
 
+    /// Stops at once, as a crashed process would: nothing finishes and the
+    /// Lease is not released (it expires). For failover tests.
+    pub fn abandon(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+
     /// Stops watching, lets running deliveries finish, releases the Lease.
     pub async fn stop(self) {
         let _ = self.stop.send(true);

@@ -85,8 +85,11 @@ impl PodView {
         let ip = status.and_then(|s| s.pod_ip.as_deref()).and_then(|ip| ip.parse().ok());
         let init_statuses = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or_default();
         let statuses = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+        // An init container reports in initContainerStatuses; containerStatuses
+        // too, for a pod that runs qsec-init as a regular container.
         let init_running = init_statuses
             .iter()
+            .chain(statuses)
             .find(|s| s.name == INIT_CONTAINER)
             .filter(|s| s.state.as_ref().is_some_and(|state| state.running.is_some()))
             .map(|s| s.container_id.clone().unwrap_or_else(|| format!("restart-{}", s.restart_count)));

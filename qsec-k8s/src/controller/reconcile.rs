@@ -61,14 +61,24 @@ impl Reconciler {
         self.deliver(&tracked).await
     }
 
-    /// Records a failure: always a metric, and an Event when it is a new kind
-    /// of problem for this pod.
+    /// Records a failure: always a metric, and an Event the first time a
+    /// kind of problem persists for this pod. `qsec-init` is often reported
+    /// running a moment before it listens, so not answering counts only
+    /// from the third attempt in a row.
     async fn report(&self, view: &PodView, reason: Failure, event_reason: &str, message: &str) {
         self.metrics.failed(reason);
+        let threshold = match reason {
+            Failure::InitUnreachable | Failure::InitNotReady => 3,
+            _ => 1,
+        };
         let mut fresh = false;
         self.views.update(&view.key, &view.uid, |tracked| {
-            fresh = tracked.last_reported != Some(reason);
-            tracked.last_reported = Some(reason);
+            let (last, repeats, reported) = match tracked.last_failure {
+                Some((last, repeats, reported)) if last == reason => (last, repeats + 1, reported),
+                _ => (reason, 1, false),
+            };
+            fresh = !reported && repeats >= threshold;
+            tracked.last_failure = Some((last, repeats, reported || fresh));
         });
         debug!(pod = %view.key, reason = reason.as_str(), message, "delivery attempt failed");
         if fresh {

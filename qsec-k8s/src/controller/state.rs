@@ -21,9 +21,10 @@ pub struct Tracked {
     pub refresh_unready_since: Option<Instant>,
     /// The refresh failure was acted on (deleted or reported) already.
     pub refresh_handled: bool,
-    /// The last failure reported as an Event, so a pod retried many times
+    /// The kind of the last failure, how many times in a row it happened,
+    /// and whether it was reported as an Event: a pod retried many times
     /// gets one Event per kind of problem, not one per attempt.
-    pub last_reported: Option<Failure>,
+    pub last_failure: Option<(Failure, u32, bool)>,
 }
 
 /// Every tracked pod, plus the controller's sync state.
@@ -54,7 +55,7 @@ impl Views {
                     tracked.refresh_unready_since = Some(now);
                 }
                 if view.init_running != tracked.view.init_running {
-                    tracked.last_reported = None;
+                    tracked.last_failure = None;
                 }
                 let changed = tracked.view != view;
                 tracked.view = view;
@@ -66,7 +67,7 @@ impl Views {
                     ready_since: view.init_running.as_ref().map(|_| now),
                     refresh_unready_since: (view.refresh == RefreshStatus::Unready).then_some(now),
                     refresh_handled: false,
-                    last_reported: None,
+                    last_failure: None,
                     view,
                 };
                 pods.insert(key, tracked);

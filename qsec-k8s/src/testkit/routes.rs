@@ -334,9 +334,19 @@ fn read(shared: &Shared, resource: Resource, ns: &str, name: &str) -> Response {
     }
 }
 
+/// Whether `object` is an object whose `metadata`, if any, is one too: what
+/// every later step indexes into.
+fn well_formed(object: &Value) -> bool {
+    object.is_object() && object.get("metadata").is_none_or(Value::is_object)
+}
+
+fn malformed() -> Response {
+    status(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", "the object and its metadata must be JSON objects")
+}
+
 /// Fills in what the server owns on a new object.
 pub(crate) fn prepare_new(resource: &Resource, ns: &str, object: &mut Value) -> Result<String, Box<Response>> {
-    if !object.is_object() {
+    if !well_formed(object) {
         return Err(Box::new(status(StatusCode::BAD_REQUEST, "BadRequest", "the body must be a JSON object")));
     }
     let mut name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
@@ -398,8 +408,8 @@ fn replace(
     body: &[u8],
 ) -> Response {
     let mut object = match parse_body(body) {
-        Ok(object) if object.is_object() => object,
-        Ok(_) => return status(StatusCode::BAD_REQUEST, "BadRequest", "the body must be a JSON object"),
+        Ok(object) if well_formed(&object) => object,
+        Ok(_) => return malformed(),
         Err(response) => return *response,
     };
     let mut store = shared.store();
@@ -460,6 +470,9 @@ fn patch(
         }
         None => return not_found(&resource, name),
     };
+    if !patch.get("metadata").is_none_or(Value::is_object) {
+        return malformed();
+    }
     if let Some(version) = patch["metadata"]["resourceVersion"].as_str()
         && object["metadata"]["resourceVersion"] != version
     {
@@ -475,6 +488,9 @@ fn patch(
         Ok(()) => {}
         Err(PatchError::Invalid(message)) => return status(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &message),
         Err(PatchError::Conflict(message)) => return status(StatusCode::CONFLICT, "Conflict", &message),
+    }
+    if !well_formed(&object) {
+        return malformed();
     }
     keep_identity(&current, &mut object);
     let stored = store.put(&resource, ns, name, object);
