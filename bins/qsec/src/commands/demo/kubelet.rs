@@ -97,6 +97,9 @@ impl PodSandbox {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            // Its own process group: Ctrl-C reaches the demo, which stops
+            // the pod the way Kubernetes would (SIGTERM), not every process.
+            .process_group(0)
             .kill_on_drop(true);
         std::fs::create_dir_all(log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
         RunningContainer::spawn(name, command, log_dir.join(format!("{name}.log")))
