@@ -38,3 +38,22 @@ pub fn install_crypto_provider() {
     // state we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM: how Kubernetes and a terminal
+/// ask qsec's long-running binaries to stop gracefully.
+pub async fn shutdown_signal() {
+    // Without a SIGTERM handler (it cannot fail on Linux in practice), Ctrl-C still works.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match terminate.as_mut() {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = sigterm => {}
+    }
+}

@@ -74,7 +74,7 @@ async fn run(
         let _ = http_stopped.await;
     }));
     tracing::info!(listen = %args.listen, "qsec-controller started");
-    shutdown().await;
+    qsec_vault::shutdown_signal().await;
     tracing::info!("stopping: finishing deliveries in flight, releasing the Lease");
     running.stop().await;
     let _ = stop_http.send(());
@@ -82,22 +82,5 @@ async fn run(
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(error.to_string()),
         Err(error) => Err(format!("the probe server failed: {error}")),
-    }
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match terminate.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = sigterm => {}
     }
 }

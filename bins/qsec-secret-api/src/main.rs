@@ -66,18 +66,6 @@ fn main() -> ExitCode {
 
 /// Completes on Ctrl-C or SIGTERM.
 async fn shutdown() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match terminate.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = sigterm => {}
-    }
+    qsec_vault::shutdown_signal().await;
     tracing::info!("stopping: letting open requests finish");
 }

@@ -82,25 +82,8 @@ async fn dev_vault(
         if kv_v1 { "v1" } else { "v2" }
     );
     println!("Everything lives in memory; Ctrl-C stops it.");
-    shutdown_signal().await;
+    qsec_vault::shutdown_signal().await;
     server.shutdown().await;
     eprintln!("qsec dev vault stopped");
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match terminate.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = sigterm => {}
-    }
 }
