@@ -37,6 +37,51 @@ impl LeaseSettings {
     }
 }
 
+/// How long the Lease may stay unusable before this replica works without
+/// it. Safe because every delivery is claimed on the pod with a
+/// `resourceVersion` precondition: replicas that all act still deliver
+/// exactly once per `qsec-init` run, they only duplicate work. Without this,
+/// an API server that lacks Leases (or server-side apply, which the Lease
+/// manager uses) would leave every replica standing by forever.
+pub const UNUSABLE_LEASE_FALLBACK: Duration = Duration::from_secs(5);
+
+/// Tracks how long the Lease has been failing, and takes leadership without
+/// it once that passes [`UNUSABLE_LEASE_FALLBACK`].
+struct Unusable<'a> {
+    after: Duration,
+    since: Option<std::time::Instant>,
+    leader: &'a watch::Sender<bool>,
+    lease: &'a str,
+    acting: bool,
+}
+
+impl<'a> Unusable<'a> {
+    fn new(leader: &'a watch::Sender<bool>, lease: &'a str, after: Duration) -> Self {
+        Self { after, since: None, leader, lease, acting: false }
+    }
+
+    /// One more failure; returns whether this replica now acts without a Lease.
+    fn failed(&mut self) -> bool {
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        if !self.acting && since.elapsed() >= self.after {
+            warn!(
+                lease = %self.lease,
+                "the Lease stayed unusable; delivering without leader election (the claim on each pod keeps \
+                 deliveries exactly-once) and retrying the Lease"
+            );
+            self.acting = true;
+            self.leader.send_replace(true);
+        }
+        self.acting
+    }
+
+    /// The Lease works again: leadership follows it.
+    fn recovered(&mut self) {
+        self.since = None;
+        self.acting = false;
+    }
+}
+
 /// Leadership that is always held: for a single replica without a Lease.
 pub fn always() -> (watch::Sender<bool>, watch::Receiver<bool>) {
     watch::channel(true)
@@ -54,6 +99,7 @@ pub async fn campaign(
 ) -> Result<()> {
     settings.validate()?;
     let lease = format!("{}/{}", settings.namespace, settings.name);
+    let mut unusable = Unusable::new(&leader, &lease, UNUSABLE_LEASE_FALLBACK);
     // Getting (or creating) the Lease can fail while the API server is
     // unreachable: keep trying, standing by, until it works or we stop.
     let mut delay = Duration::from_millis(500);
@@ -64,10 +110,18 @@ pub async fn campaign(
             .build()
             .await;
         match built {
-            Ok(manager) => break manager,
+            Ok(manager) => {
+                // From here leadership follows the Lease again.
+                if unusable.acting {
+                    leader.send_replace(false);
+                }
+                unusable.recovered();
+                break manager;
+            }
             Err(error) => {
                 let error = Error::LeaderElection { lease: lease.clone(), reason: error.to_string() };
-                warn!(%error, "cannot use the Lease yet; standing by and retrying (check the namespace exists and the RBAC for leases)");
+                warn!(%error, "cannot use the Lease yet; retrying (check the namespace exists and the RBAC for leases)");
+                unusable.failed();
             }
         }
         tokio::select! {
@@ -82,11 +136,14 @@ pub async fn campaign(
             changed = manager.changed() => match changed {
                 Ok(leads) => {
                     info!(%lease, %identity, leader = leads, "leadership changed");
+                    unusable.recovered();
                     leader.send_replace(leads);
                 }
                 Err(error) => {
-                    warn!(%lease, %error, "leader election failed; standing by and retrying");
-                    leader.send_replace(false);
+                    warn!(%lease, %error, "leader election failed; retrying");
+                    if !unusable.failed() {
+                        leader.send_replace(false);
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             },
@@ -97,4 +154,24 @@ pub async fn campaign(
         warn!(%lease, %error, "could not release the Lease; a standby takes over when it expires");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_that_stays_unusable_hands_leadership_over_until_it_works_again() {
+        let (leader, leads) = watch::channel(false);
+        let mut patient = Unusable::new(&leader, "ns/lease", Duration::from_secs(3600));
+        assert!(!patient.failed(), "one failure is not persistent");
+        assert!(!*leads.borrow());
+
+        let mut unusable = Unusable::new(&leader, "ns/lease", Duration::ZERO);
+        assert!(unusable.failed(), "failing past the threshold acts without the Lease");
+        assert!(*leads.borrow());
+        unusable.recovered();
+        assert!(!unusable.acting);
+        assert!(unusable.since.is_none());
+    }
 }
