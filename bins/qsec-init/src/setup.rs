@@ -71,7 +71,7 @@ impl Settings {
         })
         .map(|config| match self.vault_source_ip {
             Some(ip) => config.with_local_address(ip),
-            None => config,
+            None => config.with_loopback_source(self.listen.ip()),
         })
         .map_err(Error::vault_setting)
     }

@@ -69,7 +69,10 @@ impl World {
     }
 
     /// A pod's `qsec-init`, listening on `ip:8099` (the default port).
-    fn init(&self, name: &str, ip: IpAddr, bind_source: bool) -> Child {
+    /// `qsec-init` for pod `name` listening on `ip`; `source` overrides the
+    /// address its Vault connections leave from (by default the listen
+    /// address, both being on loopback).
+    fn init(&self, name: &str, ip: IpAddr, source: Option<IpAddr>) -> Child {
         let pod_dir = self.dir.path().join(name);
         let mut command = Command::new(env!("CARGO_BIN_EXE_qsec-init"));
         command
@@ -88,8 +91,8 @@ impl World {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true);
-        if bind_source {
-            command.env("QSEC_VAULT_SOURCE_IP", ip.to_string());
+        if let Some(source) = source {
+            command.env("QSEC_VAULT_SOURCE_IP", source.to_string());
         }
         command.spawn().expect("qsec-init starts")
     }
@@ -121,7 +124,7 @@ async fn real_qsec_init_pods_get_their_secret_ids_through_the_watch() {
     for (n, ip) in ips.iter().enumerate() {
         let name = format!("shop-{n}");
         world.kube.create_pod(pod(NS, &name, &[(APPROLE, "aws.stg.shop")]));
-        children.push(world.init(&name, *ip, true));
+        children.push(world.init(&name, *ip, None));
     }
     // A pod in another namespace: outside the controller's watch.
     world.kube.create_pod(pod("elsewhere", "ignored", &[(APPROLE, "aws.stg.shop")]));
@@ -158,7 +161,7 @@ async fn vault_refuses_a_login_from_another_address_than_the_pod_ip() {
     let ip = IpAddr::from([127, 21, 1, 2]);
     world.kube.create_pod(pod(NS, "unbound", &[(APPROLE, "aws.stg.shop")]));
     // Its Vault connections leave from 127.0.0.1, not its pod IP.
-    let mut child = world.init("unbound", ip, false);
+    let mut child = world.init("unbound", ip, Some(IpAddr::from([127, 0, 0, 1])));
     let running = world.controller();
     listening(ip).await;
     world.kube.set_init_running(NS, "unbound", ip);

@@ -78,7 +78,7 @@ impl Settings {
         })?;
         Ok(match self.vault_source_ip {
             Some(ip) => config.with_local_address(ip),
-            None => config,
+            None => config.with_loopback_source(self.listen.ip()),
         })
     }
 

@@ -210,6 +210,36 @@ impl VaultConfig {
         self
     }
 
+    /// Connects from `listen` when both it and Vault are on loopback and
+    /// `listen` is a specific address other than 127.0.0.1: a pod emulated
+    /// on its own loopback address (as `qsec demo` and local test rigs do)
+    /// then reaches a local Vault from its "pod IP", which Vault's CIDR
+    /// bindings check. In a real pod nothing changes: it listens on
+    /// 0.0.0.0, or Vault is not on loopback.
+    ///
+    /// ```
+    /// use qsec_vault::VaultConfig;
+    /// let local = VaultConfig::new("http://127.0.0.1:8200").unwrap();
+    /// let pod = "127.0.0.7".parse().unwrap();
+    /// assert_eq!(local.clone().with_loopback_source(pod).local_address, Some(pod));
+    /// assert_eq!(local.with_loopback_source("0.0.0.0".parse().unwrap()).local_address, None);
+    /// let remote = VaultConfig::new("https://vault.internal:8200").unwrap();
+    /// assert_eq!(remote.with_loopback_source(pod).local_address, None);
+    /// ```
+    pub fn with_loopback_source(self, listen: std::net::IpAddr) -> Self {
+        let vault_on_loopback = match self.address.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let specific = listen.is_loopback() && listen != std::net::IpAddr::from([127, 0, 0, 1]) && !listen.is_ipv6();
+        if vault_on_loopback && specific && self.local_address.is_none() {
+            return self.with_local_address(listen);
+        }
+        self
+    }
+
     /// Starts with `token` as the current token.
     pub fn with_token(mut self, token: VaultToken) -> Self {
         self.token = Some(token);
