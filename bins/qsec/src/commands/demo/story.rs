@@ -213,7 +213,10 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let refresh_url = format!("http://{ip}:{}/metrics", qsec_k8s::inject::DEFAULT_REFRESH_PORT);
     summary.renewals = progress
         .step("waiting for a renewal", renewals(&refresh_url, 1, PATIENCE), |count| {
-            format!("renewed the token and its leases ({count} {} so far)", if *count == 1 { "renewal" } else { "renewals" })
+            format!(
+                "renewed the token and its leases ({count} {} so far)",
+                if *count == 1 { "renewal" } else { "renewals" }
+            )
         })
         .await?;
 
