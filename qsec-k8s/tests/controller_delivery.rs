@@ -191,3 +191,70 @@ async fn a_pod_deleted_mid_flight_gets_nothing_and_its_secret_id_is_destroyed() 
     init.shutdown().await;
     world.shutdown().await;
 }
+
+/// Changes the pod (a label) just before the controller's first claim.
+struct ChangeBeforeFirstClaim {
+    inner: KubePods,
+    kube_url: String,
+    changed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl PodApi for ChangeBeforeFirstClaim {
+    async fn get(&self, key: &PodKey) -> qsec_k8s::Result<Option<Pod>> {
+        self.inner.get(key).await
+    }
+    async fn annotate(&self, key: &PodKey, version: &str, name: &str, value: &str) -> qsec_k8s::Result<Guarded<Pod>> {
+        if !self.changed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let patched = reqwest::Client::new()
+                .patch(format!("{}/api/v1/namespaces/{}/pods/{}", self.kube_url, key.namespace, key.name))
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"metadata":{"labels":{"touched":"yes"}}}"#)
+                .send()
+                .await
+                .unwrap();
+            assert!(patched.status().is_success());
+        }
+        self.inner.annotate(key, version, name, value).await
+    }
+    async fn delete(&self, key: &PodKey, uid: &str) -> qsec_k8s::Result<Guarded<()>> {
+        self.inner.delete(key, uid).await
+    }
+    async fn event(
+        &self,
+        key: &PodKey,
+        uid: &str,
+        kind: EventType,
+        reason: &str,
+        message: &str,
+    ) -> qsec_k8s::Result<()> {
+        self.inner.event(key, uid, kind, reason, message).await
+    }
+}
+
+#[tokio::test]
+async fn a_pod_changed_after_the_view_loses_the_claim_then_gets_one_secret_id() {
+    let world = World::start().await;
+    let init = StubInit::start(pod_ip(NET, 7)).await;
+    world.kube.create_pod(annotated("touched", APP, init.port()));
+    let pods = Arc::new(ChangeBeforeFirstClaim {
+        inner: KubePods::new(world.kube.client(), "ctl-a"),
+        kube_url: world.kube.url(),
+        changed: Default::default(),
+    });
+    let controller = world.controller(world.config("ctl-a")).with_pod_api(pods);
+    let running = controller.spawn(None);
+    world.kube.set_init_running(NS, "touched", init.ip());
+
+    // The claim on the stale view is refused and its SecretID destroyed; the
+    // watch brings the changed pod, which is then served once.
+    eventually("the delivery", || world.record("touched").is_some_and(|r| r.state == DeliveryState::Delivered)).await;
+    assert_eq!(running.metrics().failures(Failure::PodChanged), 1);
+    assert_eq!(init.posts().len(), 1, "exactly one POST");
+    assert_eq!(world.secret_ids(), 1, "only the delivered SecretID is left");
+    assert_eq!(running.metrics().deliveries(), 1);
+
+    running.stop().await;
+    init.shutdown().await;
+    world.shutdown().await;
+}

@@ -42,9 +42,13 @@ impl InitClient {
             // Pod IPs are never proxied; a proxy would also see the wrapping token.
             .no_proxy()
             .connect_timeout(probe_timeout)
-            // Each pod is talked to twice, once: idle connections to
-            // thousands of pods would only hold memory.
-            .pool_max_idle_per_host(0)
+            // Each pod is talked to twice, once: the /healthz connection is
+            // kept for the POST that follows (one connection per delivery,
+            // not two); the POST closes it, and one left by a pod that was not
+            // waiting goes soon, so idle connections to thousands of pods
+            // never pile up.
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .unwrap_or_default();
         Self { http, probe_timeout, delivery_timeout }
@@ -71,7 +75,16 @@ impl InitClient {
     pub async fn deliver(&self, ip: IpAddr, port: u16, wrapping_token: WrappingToken) -> Delivered {
         let url = format!("http://{}{DELIVERY_PATH}", SocketAddr::new(ip, port));
         let body = SecretIdDelivery::Wrapped { wrapped_secret_id: wrapping_token };
-        match self.http.post(&url).timeout(self.delivery_timeout).json(&body).send().await {
+        match self
+            .http
+            .post(&url)
+            .timeout(self.delivery_timeout)
+            // The last request to this run of qsec-init: nothing to keep open.
+            .header(reqwest::header::CONNECTION, "close")
+            .json(&body)
+            .send()
+            .await
+        {
             Ok(response) if response.status().is_success() => Delivered::Accepted,
             Ok(response) => {
                 let status = response.status();

@@ -209,26 +209,11 @@ impl Reconciler {
             }
         };
 
-        // Re-read: a pod deleted, replaced, moved or served in the meantime gets nothing.
-        let current = match self.pods.get(&view.key).await {
-            Ok(Some(pod)) => pod,
-            Ok(None) => return Outcome::Done,
-            Err(error) => {
-                self.report(view, Failure::Kubernetes, "KubernetesApiFailed", &error.to_string()).await;
-                return Outcome::Failed;
-            }
-        };
-        let Some(fresh) = PodView::of(&current) else { return Outcome::Done };
-        if fresh.uid != view.uid
-            || fresh.ip != Some(ip)
-            || fresh.init_running.as_deref() != Some(&run)
-            || !fresh.awaits_delivery()
-        {
-            // The watch brings the new state; look again then.
-            return Outcome::Done;
-        }
-
-        let issued = match issue::issue(&access, &fresh, ip, self.config.secret_id_ttl, self.config.wrap_ttl).await {
+        // No re-read before issuing: the claim below carries the resourceVersion
+        // this view was taken at, so a pod deleted, replaced, moved or served
+        // since then refuses the claim and the SecretID is destroyed unused.
+        let fresh = view;
+        let issued = match issue::issue(&access, fresh, ip, self.config.secret_id_ttl, self.config.wrap_ttl).await {
             Ok(issued) => issued,
             Err(error) => {
                 if matches!(&error, crate::Error::Vault { source, .. } if source.is_permission_denied()) {
@@ -239,7 +224,7 @@ impl Reconciler {
                 return Outcome::Failed;
             }
         };
-        self.claim_and_post(tracked, &fresh, &app, &access, issued, ip, port, &run).await
+        self.claim_and_post(tracked, fresh, &app, &access, issued, ip, port, &run).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -257,25 +242,25 @@ impl Reconciler {
         let Issued { wrapping_token, accessor } = issued;
         let identity = &self.config.identity;
         let claim = DeliveryRecord::new(DeliveryState::Issued, &accessor, identity, run);
-        let claimed = match self
-            .pods
-            .annotate(&fresh.key, &fresh.resource_version, SECRET_ID_DELIVERY, &claim.to_json())
-            .await
-        {
-            Ok(Guarded::Done(pod)) => pod,
-            Ok(lost @ (Guarded::Conflict | Guarded::Gone)) => {
-                // Changed, gone, or claimed by another controller since the read.
-                self.destroy(access, fresh, &accessor).await;
-                self.metrics.failed(Failure::PodChanged);
-                debug!(pod = %fresh.key, %accessor, "pod changed before the claim; SecretID destroyed");
-                return if matches!(lost, Guarded::Conflict) { Outcome::After(Duration::ZERO) } else { Outcome::Done };
-            }
-            Err(error) => {
-                self.destroy(access, fresh, &accessor).await;
-                self.report(fresh, Failure::Kubernetes, "KubernetesApiFailed", &error.to_string()).await;
-                return Outcome::Failed;
-            }
-        };
+        let claimed =
+            match self.pods.annotate(&fresh.key, &fresh.resource_version, SECRET_ID_DELIVERY, &claim.to_json()).await {
+                Ok(Guarded::Done(pod)) => pod,
+                Ok(Guarded::Conflict | Guarded::Gone) => {
+                    // Changed, gone, or claimed by another controller since the view.
+                    self.destroy(access, fresh, &accessor).await;
+                    self.metrics.failed(Failure::PodChanged);
+                    debug!(pod = %fresh.key, %accessor, "pod changed before the claim; SecretID destroyed");
+                    // The change that refused the claim reaches the watch, which
+                    // queues the pod again with a newer view; retrying on this
+                    // (stale) view would only issue and destroy more SecretIDs.
+                    return Outcome::Done;
+                }
+                Err(error) => {
+                    self.destroy(access, fresh, &accessor).await;
+                    self.report(fresh, Failure::Kubernetes, "KubernetesApiFailed", &error.to_string()).await;
+                    return Outcome::Failed;
+                }
+            };
 
         match self.init.deliver(ip, port, wrapping_token).await {
             Delivered::Accepted => {

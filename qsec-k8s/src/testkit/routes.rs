@@ -226,7 +226,14 @@ async fn collection(
 }
 
 fn watch_line(kind: &str, object: &Value) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({ "type": kind, "object": object })).unwrap_or_default();
+    // Serialized from references: `json!` would copy the whole object first.
+    #[derive(serde::Serialize)]
+    struct WatchEvent<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        object: &'a Value,
+    }
+    let mut line = serde_json::to_vec(&WatchEvent { kind, object }).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
@@ -236,12 +243,12 @@ fn expired(message: String) -> Value {
 }
 
 /// How a change looks through a watch's filter: `None` when invisible.
-fn seen(filter: &Filter, change: &Change) -> Option<(&'static str, Value)> {
-    let before = change.before.as_ref().is_some_and(|o| filter.admits(o));
-    match &change.after {
-        Some(after) if filter.admits(after) => Some((if before { "MODIFIED" } else { "ADDED" }, after.clone())),
-        Some(after) if before => Some(("DELETED", after.clone())),
-        None if before => change.before.clone().map(|o| ("DELETED", o)),
+fn seen<'a>(filter: &Filter, change: &'a Change) -> Option<(&'static str, &'a Value)> {
+    let before = change.before.as_deref().is_some_and(|o| filter.admits(o));
+    match change.after.as_deref() {
+        Some(after) if filter.admits(after) => Some((if before { "MODIFIED" } else { "ADDED" }, after)),
+        Some(after) if before => Some(("DELETED", after)),
+        None if before => change.before.as_deref().map(|o| ("DELETED", o)),
         _ => None,
     }
 }
@@ -270,7 +277,7 @@ fn watch_stream(shared: Arc<Shared>, resource: Resource, filter: Filter, query: 
                 .changes_since(&resource, version)
                 .iter()
                 .filter_map(|change| seen(&filter, change))
-                .map(|(kind, object)| watch_line(kind, &object))
+                .map(|(kind, object)| watch_line(kind, object))
                 .collect(),
         };
         (initial, live, store.version(), gone)
@@ -302,7 +309,7 @@ fn watch_stream(shared: Arc<Shared>, resource: Resource, filter: Filter, query: 
                     Ok(change) if change.version > last && change.resource == resource => {
                         last = change.version;
                         match seen(&filter, &change) {
-                            Some((kind, object)) => watch_line(kind, &object),
+                            Some((kind, object)) => watch_line(kind, object),
                             None => continue,
                         }
                     }

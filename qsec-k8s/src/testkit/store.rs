@@ -3,6 +3,7 @@
 //! changes that watches replay from and follow.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -58,18 +59,19 @@ impl Resource {
 }
 
 /// One change, as watches see it: the object before (`None` when created)
-/// and after (`None` when deleted).
+/// and after (`None` when deleted). Shared, not copied, between the store,
+/// the history and every watch.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
     pub(crate) version: u64,
     pub(crate) resource: Resource,
-    pub(crate) before: Option<Value>,
-    pub(crate) after: Option<Value>,
+    pub(crate) before: Option<Arc<Value>>,
+    pub(crate) after: Option<Arc<Value>>,
 }
 
 /// Objects by resource, namespace and name.
 pub(crate) struct Store {
-    objects: BTreeMap<(Resource, String, String), Value>,
+    objects: BTreeMap<(Resource, String, String), Arc<Value>>,
     /// Server-side apply: who owns which field path of which object.
     pub(crate) owners: BTreeMap<(Resource, String, String), BTreeMap<String, String>>,
     version: u64,
@@ -103,7 +105,7 @@ impl Store {
     }
 
     pub(crate) fn get(&self, resource: &Resource, namespace: &str, name: &str) -> Option<&Value> {
-        self.objects.get(&(resource.clone(), namespace.into(), name.into()))
+        self.objects.get(&(resource.clone(), namespace.into(), name.into())).map(|object| &**object)
     }
 
     /// Every object of `resource`, in `namespace` if given.
@@ -111,7 +113,7 @@ impl Store {
         self.objects
             .iter()
             .filter(|((r, ns, _), _)| r == resource && namespace.is_none_or(|wanted| wanted == ns))
-            .map(|(_, object)| object.clone())
+            .map(|(_, object)| Value::clone(object))
             .collect()
     }
 
@@ -121,23 +123,25 @@ impl Store {
         self.version += 1;
         object["metadata"]["resourceVersion"] = json!(self.version.to_string());
         let key = (resource.clone(), namespace.to_owned(), name.to_owned());
-        let before = self.objects.insert(key, object.clone());
-        self.record(resource, before, Some(object.clone()));
-        object
+        let stored = Arc::new(object);
+        let before = self.objects.insert(key, stored.clone());
+        self.record(resource, before, Some(stored.clone()));
+        Arc::unwrap_or_clone(stored)
     }
 
     /// Removes an object and tells the watches; returns it as it was last.
     pub(crate) fn remove(&mut self, resource: &Resource, namespace: &str, name: &str) -> Option<Value> {
         let key = (resource.clone(), namespace.to_owned(), name.to_owned());
-        let mut gone = self.objects.remove(&key)?;
+        let mut gone = Arc::unwrap_or_clone(self.objects.remove(&key)?);
         self.owners.remove(&key);
         self.version += 1;
         gone["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        let gone = Arc::new(gone);
         self.record(resource, Some(gone.clone()), None);
-        Some(gone)
+        Some(Arc::unwrap_or_clone(gone))
     }
 
-    fn record(&mut self, resource: &Resource, before: Option<Value>, after: Option<Value>) {
+    fn record(&mut self, resource: &Resource, before: Option<Arc<Value>>, after: Option<Arc<Value>>) {
         let change = Change { version: self.version, resource: resource.clone(), before, after };
         if self.history.len() == HISTORY {
             self.history.pop_front();

@@ -60,6 +60,9 @@ struct AppRole {
     token: TokenSettings,
     /// SecretIDs by accessor.
     secret_ids: BTreeMap<String, SecretIdEntry>,
+    /// No SecretID expires before this: every request expires what is due,
+    /// and scanning thousands of SecretIDs each time made that quadratic.
+    next_expiry: Option<SystemTime>,
 }
 
 impl AppRole {
@@ -74,6 +77,7 @@ impl AppRole {
             local_secret_ids: false,
             token: TokenSettings::default(),
             secret_ids: BTreeMap::new(),
+            next_expiry: None,
         }
     }
 
@@ -134,7 +138,11 @@ impl AppRoleStore {
     /// Forgets SecretIDs whose TTL has passed.
     pub(crate) fn expire(&mut self, now: SystemTime) {
         for role in self.roles.values_mut() {
+            if role.next_expiry.is_none_or(|due| due > now) {
+                continue;
+            }
             role.secret_ids.retain(|_, entry| entry.expiration.is_none_or(|at| at > now));
+            role.next_expiry = role.secret_ids.values().filter_map(|entry| entry.expiration).min();
         }
     }
 
@@ -363,10 +371,14 @@ fn generate(role: &mut AppRole, call: &Call, custom: Option<String>, now: System
         }
         None => role.secret_id_ttl,
     };
-    let secret_id = custom.unwrap_or_else(uuid);
-    if role.secret_ids.values().any(|e| e.secret_id == secret_id) {
+    // Only a custom SecretID can collide; checking a fresh random UUID
+    // against every SecretID of the role made issuing quadratic.
+    if let Some(custom) = &custom
+        && role.secret_ids.values().any(|e| &e.secret_id == custom)
+    {
         return Err(ApiError::bad_request("SecretID is already registered"));
     }
+    let secret_id = custom.unwrap_or_else(uuid);
     let entry = SecretIdEntry {
         secret_id: secret_id.clone(),
         accessor: uuid(),
@@ -385,6 +397,9 @@ fn generate(role: &mut AppRole, call: &Call, custom: Option<String>, now: System
         "secret_id_ttl": ttl,
         "secret_id_num_uses": num_uses,
     });
+    if let Some(at) = entry.expiration {
+        role.next_expiry = Some(role.next_expiry.map_or(at, |due| due.min(at)));
+    }
     role.secret_ids.insert(entry.accessor.clone(), entry);
     Ok(Outcome::data(data))
 }

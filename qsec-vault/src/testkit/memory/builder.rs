@@ -157,7 +157,7 @@ impl MemoryVaultBuilder {
                 state: Mutex::new(state),
                 clock,
                 faults: Faults::default(),
-                log: Mutex::new(Vec::new()),
+                log: Mutex::new(std::collections::VecDeque::new()),
                 root_token,
             }),
         })

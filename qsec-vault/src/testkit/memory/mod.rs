@@ -116,7 +116,7 @@ struct Inner {
     state: Mutex<State>,
     clock: Clock,
     faults: Faults,
-    log: Mutex<Vec<LoggedRequest>>,
+    log: Mutex<std::collections::VecDeque<LoggedRequest>>,
     root_token: String,
 }
 
@@ -189,9 +189,9 @@ impl MemoryVault {
         let reply = self.answer(&request, &path);
         let mut log = self.inner.log.lock().unwrap_or_else(PoisonError::into_inner);
         if log.len() >= REQUEST_LOG_LIMIT {
-            log.remove(0);
+            log.pop_front();
         }
-        log.push(LoggedRequest { method: request.method, path, status: reply.status });
+        log.push_back(LoggedRequest { method: request.method, path, status: reply.status });
         reply
     }
 
@@ -233,7 +233,7 @@ impl MemoryVault {
     /// Every request answered so far (the newest 10 000): method, path and
     /// status, never a body or a token.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.inner.log.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner.log.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// Empties the request log.

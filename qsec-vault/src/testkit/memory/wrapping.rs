@@ -30,6 +30,9 @@ struct Wrapped {
 #[derive(Debug, Default)]
 pub(crate) struct WrapStore {
     by_token: HashMap<String, Wrapped>,
+    /// No wrapping token expires before this: every request expires what is
+    /// due, and scanning thousands of tokens each time made that quadratic.
+    next_expiry: Option<SystemTime>,
 }
 
 impl WrapStore {
@@ -52,6 +55,8 @@ impl WrapStore {
             response,
         };
         let info = wrap_info(&token, &wrapped);
+        let due = after(now, ttl);
+        self.next_expiry = Some(self.next_expiry.map_or(due, |next| next.min(due)));
         self.by_token.insert(token, wrapped);
         info
     }
@@ -62,7 +67,11 @@ impl WrapStore {
     }
 
     pub(crate) fn expire(&mut self, now: SystemTime) {
+        if self.next_expiry.is_none_or(|due| due > now) {
+            return;
+        }
         self.by_token.retain(|_, wrapped| after(wrapped.creation, wrapped.ttl) > now);
+        self.next_expiry = self.by_token.values().map(|wrapped| after(wrapped.creation, wrapped.ttl)).min();
     }
 
     /// How many wrapping tokens are live.
