@@ -143,8 +143,12 @@ async fn real_qsec_init_pods_get_their_secret_ids_through_the_watch() {
         let name = format!("shop-{n}");
         let config = rendered(world.dir.path(), &name).expect("the config was rendered");
         assert_eq!(config, format!("app: aws.stg.shop\nip: {ip}\n"));
-        let record = world.record(&name).expect("a delivery record");
-        assert_eq!(record.state, DeliveryState::Delivered);
+        // qsec-init may finish before the controller's "delivered" patch lands.
+        let start = Instant::now();
+        while world.record(&name).map(|record| record.state) != Some(DeliveryState::Delivered) {
+            assert!(start.elapsed() < PATIENCE, "{name}: record {:?}", world.record(&name));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
     assert_eq!(world.stack.vault().secret_id_count("approle", "aws.stg.shop"), 0, "each SecretID was used, once");
     assert!(world.record("ignored").is_none() && world.kube.pod("elsewhere", "ignored").is_some());
