@@ -10,6 +10,7 @@ mod kubelet;
 mod manifests;
 mod mask;
 mod progress;
+mod proof;
 mod secret_api;
 mod story;
 mod vault;

@@ -8,15 +8,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use qsec_core::{LeaseBundle, LeaseStore, VaultToken};
 use qsec_k8s::inject::names::{CONFIG_VOLUME, INIT_CONTAINER, LEASES_VOLUME, REFRESH_CONTAINER};
-use qsec_vault::{FileLeaseStore, VaultClient, VaultConfig};
 
 use super::cluster::{CLUSTER, DemoCluster};
 use super::kubelet::PodSandbox;
 use super::manifests::{APP, Rendered, write_example};
 use super::mask::masked;
 use super::progress::Progress;
+use super::proof::{lease_bundle, prove_revoked, renewals, token_accepted};
 use super::secret_api::{CONTROLLER, DEPLOYER, DEVELOPER, DemoSecretApi};
 use super::vault::{DemoVault, SHORT_TTL, layout};
 use crate::commands::pod_process::PodProgram;
@@ -321,66 +320,6 @@ fn show_config(progress: &Progress, dir: &Path) -> anyhow::Result<Vec<String>> {
     progress.detail("local.yml, values masked:");
     progress.detail(&masked(&local));
     Ok(names)
-}
-
-async fn lease_bundle(dir: &Path) -> anyhow::Result<LeaseBundle> {
-    FileLeaseStore::in_dir(dir).load().await?.context("qsec-init left no lease file")
-}
-
-/// Polls the sidecar's `/metrics` until it counts `at_least` renewals.
-async fn renewals(url: &str, at_least: u64, patience: Duration) -> anyhow::Result<u64> {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + patience;
-    loop {
-        if let Ok(response) = client.get(url).send().await
-            && let Ok(text) = response.text().await
-        {
-            let count = text
-                .lines()
-                .find_map(|line| line.strip_prefix(&format!("{} ", qsec_refresh::RENEWALS)))
-                .and_then(|value| value.trim().parse::<f64>().ok())
-                .unwrap_or_default() as u64;
-            if count >= at_least {
-                return Ok(count);
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("no renewal counted at {url} within {patience:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-struct Proof {
-    token_refused: bool,
-    leases_gone: usize,
-    leases_total: usize,
-}
-
-/// Whether Vault accepts the pod's token from the pod's address (`Ok(false)`:
-/// 403, the token is gone).
-async fn token_accepted(vault: &DemoVault, bundle: &LeaseBundle, ip: Ipv4Addr) -> anyhow::Result<bool> {
-    let mut config = VaultConfig::new(&vault.url())?.with_local_address(ip.into());
-    config.token = Some(VaultToken::new(bundle.token.token.expose_secret()));
-    match VaultClient::new(config)?.lookup_self().await {
-        Ok(_) => Ok(true),
-        Err(error) if error.status() == Some(403) => Ok(false),
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// Asks Vault with the pod's own token, from the pod's address (refused
-/// when revoked), and as root about each lease (unknown when revoked).
-async fn prove_revoked(vault: &DemoVault, bundle: &LeaseBundle, ip: Ipv4Addr) -> anyhow::Result<Proof> {
-    let token_refused = !token_accepted(vault, bundle, ip).await?;
-    let root = vault.root_client()?;
-    let mut leases_gone = 0;
-    for lease in &bundle.leases {
-        if root.lookup_lease(&lease.lease_id).await.is_err() {
-            leases_gone += 1;
-        }
-    }
-    Ok(Proof { token_refused, leases_gone, leases_total: bundle.leases.len() })
 }
 
 /// `--keep-running`: how to talk to the stack, then wait for Ctrl-C.
