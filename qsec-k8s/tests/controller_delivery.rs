@@ -135,24 +135,63 @@ async fn pods_of_other_clusters_and_bad_annotations_get_an_event_only() {
     world.shutdown().await;
 }
 
-/// Deletes the pod just before the controller claims it.
-struct DeleteBeforeClaim {
+/// What a test does to the pod just before the controller claims it.
+#[derive(Clone, Copy, PartialEq)]
+enum Interference {
+    /// Deletes the pod, before every claim.
+    Delete,
+    /// Changes a label, before the first claim only.
+    RelabelOnce,
+}
+
+/// The controller's Kubernetes operations, with an [`Interference`] first.
+struct BeforeClaim {
     inner: KubePods,
     kube_url: String,
+    interference: Interference,
+    relabelled: std::sync::atomic::AtomicBool,
+}
+
+impl BeforeClaim {
+    fn new(world: &World, interference: Interference) -> Arc<Self> {
+        Arc::new(Self {
+            inner: KubePods::new(world.kube.client(), "ctl-a"),
+            kube_url: world.kube.url(),
+            interference,
+            relabelled: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    async fn interfere(&self, key: &PodKey) {
+        let url = format!("{}/api/v1/namespaces/{}/pods/{}", self.kube_url, key.namespace, key.name);
+        match self.interference {
+            Interference::Delete => {
+                let deleted = reqwest::Client::new().delete(url).send().await.unwrap();
+                assert!(deleted.status().is_success() || deleted.status() == 404);
+            }
+            Interference::RelabelOnce => {
+                if !self.relabelled.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    let patched = reqwest::Client::new()
+                        .patch(url)
+                        .header("content-type", "application/merge-patch+json")
+                        .body(r#"{"metadata":{"labels":{"touched":"yes"}}}"#)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(patched.status().is_success());
+                }
+            }
+        }
+    }
 }
 
 #[async_trait]
-impl PodApi for DeleteBeforeClaim {
+impl PodApi for BeforeClaim {
     async fn get(&self, key: &PodKey) -> qsec_k8s::Result<Option<Pod>> {
         self.inner.get(key).await
     }
     async fn annotate(&self, key: &PodKey, version: &str, name: &str, value: &str) -> qsec_k8s::Result<Guarded<Pod>> {
-        let deleted = reqwest::Client::new()
-            .delete(format!("{}/api/v1/namespaces/{}/pods/{}", self.kube_url, key.namespace, key.name))
-            .send()
-            .await
-            .unwrap();
-        assert!(deleted.status().is_success() || deleted.status() == 404);
+        self.interfere(key).await;
         self.inner.annotate(key, version, name, value).await
     }
     async fn delete(&self, key: &PodKey, uid: &str) -> qsec_k8s::Result<Guarded<()>> {
@@ -175,8 +214,7 @@ async fn a_pod_deleted_mid_flight_gets_nothing_and_its_secret_id_is_destroyed() 
     let world = World::start().await;
     let init = StubInit::start(pod_ip(NET, 6)).await;
     world.kube.create_pod(annotated("doomed", APP, init.port()));
-    let pods =
-        Arc::new(DeleteBeforeClaim { inner: KubePods::new(world.kube.client(), "ctl-a"), kube_url: world.kube.url() });
+    let pods = BeforeClaim::new(&world, Interference::Delete);
     let controller = world.controller(world.config("ctl-a")).with_pod_api(pods);
     let running = controller.spawn(None);
     world.kube.set_init_running(NS, "doomed", init.ip());
@@ -192,56 +230,12 @@ async fn a_pod_deleted_mid_flight_gets_nothing_and_its_secret_id_is_destroyed() 
     world.shutdown().await;
 }
 
-/// Changes the pod (a label) just before the controller's first claim.
-struct ChangeBeforeFirstClaim {
-    inner: KubePods,
-    kube_url: String,
-    changed: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait]
-impl PodApi for ChangeBeforeFirstClaim {
-    async fn get(&self, key: &PodKey) -> qsec_k8s::Result<Option<Pod>> {
-        self.inner.get(key).await
-    }
-    async fn annotate(&self, key: &PodKey, version: &str, name: &str, value: &str) -> qsec_k8s::Result<Guarded<Pod>> {
-        if !self.changed.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            let patched = reqwest::Client::new()
-                .patch(format!("{}/api/v1/namespaces/{}/pods/{}", self.kube_url, key.namespace, key.name))
-                .header("content-type", "application/merge-patch+json")
-                .body(r#"{"metadata":{"labels":{"touched":"yes"}}}"#)
-                .send()
-                .await
-                .unwrap();
-            assert!(patched.status().is_success());
-        }
-        self.inner.annotate(key, version, name, value).await
-    }
-    async fn delete(&self, key: &PodKey, uid: &str) -> qsec_k8s::Result<Guarded<()>> {
-        self.inner.delete(key, uid).await
-    }
-    async fn event(
-        &self,
-        key: &PodKey,
-        uid: &str,
-        kind: EventType,
-        reason: &str,
-        message: &str,
-    ) -> qsec_k8s::Result<()> {
-        self.inner.event(key, uid, kind, reason, message).await
-    }
-}
-
 #[tokio::test]
 async fn a_pod_changed_after_the_view_loses_the_claim_then_gets_one_secret_id() {
     let world = World::start().await;
     let init = StubInit::start(pod_ip(NET, 7)).await;
     world.kube.create_pod(annotated("touched", APP, init.port()));
-    let pods = Arc::new(ChangeBeforeFirstClaim {
-        inner: KubePods::new(world.kube.client(), "ctl-a"),
-        kube_url: world.kube.url(),
-        changed: Default::default(),
-    });
+    let pods = BeforeClaim::new(&world, Interference::RelabelOnce);
     let controller = world.controller(world.config("ctl-a")).with_pod_api(pods);
     let running = controller.spawn(None);
     world.kube.set_init_running(NS, "touched", init.ip());
