@@ -228,16 +228,22 @@ async fn main() {
 
     let (hwm, rss) = memory_kib(pid);
     println!("controller memory: VmHWM {:.1} MiB, VmRSS {:.1} MiB", hwm as f64 / 1024.0, rss as f64 / 1024.0);
-    let delivered = kube
-        .pods()
-        .iter()
-        .filter(|p| {
-            p.metadata.annotations.as_ref().is_some_and(|a| {
-                a.get(qsec_k8s::annotations::SECRET_ID_DELIVERY).is_some_and(|r| r.contains("delivered"))
+    // "delivered" records are written once the deliveries leave room.
+    let recorded = |kube: &FakeKubeApi| {
+        kube.pods()
+            .iter()
+            .filter(|p| {
+                p.metadata.annotations.as_ref().is_some_and(|a| {
+                    a.get(qsec_k8s::annotations::SECRET_ID_DELIVERY).is_some_and(|r| r.contains("delivered"))
+                })
             })
-        })
-        .count();
-    println!("pods recorded as delivered: {delivered} of {}", pods * 2);
+            .count()
+    };
+    let waited = Instant::now();
+    while recorded(&kube) < pods * 2 && waited.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("pods recorded as delivered: {} of {}", recorded(&kube), pods * 2);
 
     match runner {
         Runner::Child(mut child) => {

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use controller_common::*;
-use k8s_openapi::api::core::v1::Pod;
 use qsec_k8s::controller::Failure;
 use qsec_k8s::controller::pod_view::PodKey;
 use qsec_k8s::controller::pods::{EventType, Guarded, KubePods, PodApi};
 use qsec_k8s::controller::record::DeliveryState;
+use qsec_k8s::controller::slim_pod::SlimPod;
 
 const NET: u8 = 11;
 
@@ -187,10 +187,16 @@ impl BeforeClaim {
 
 #[async_trait]
 impl PodApi for BeforeClaim {
-    async fn get(&self, key: &PodKey) -> qsec_k8s::Result<Option<Pod>> {
+    async fn get(&self, key: &PodKey) -> qsec_k8s::Result<Option<SlimPod>> {
         self.inner.get(key).await
     }
-    async fn annotate(&self, key: &PodKey, version: &str, name: &str, value: &str) -> qsec_k8s::Result<Guarded<Pod>> {
+    async fn annotate(
+        &self,
+        key: &PodKey,
+        version: &str,
+        name: &str,
+        value: &str,
+    ) -> qsec_k8s::Result<Guarded<SlimPod>> {
         self.interfere(key).await;
         self.inner.annotate(key, version, name, value).await
     }

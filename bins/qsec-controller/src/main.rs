@@ -13,6 +13,12 @@ use tokio::sync::oneshot;
 
 use crate::settings::Args;
 
+// jemalloc: a burst of deliveries allocates and frees from both runtime
+// threads at once, where glibc's malloc contends on its arena locks
+// (measured: ~20% of the controller's CPU per delivery, same peak memory).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     qsec_vault::install_crypto_provider();
     let args = Args::parse();

@@ -5,8 +5,10 @@
 //! wrapping token to the pod — exactly once per run of `qsec-init`, across
 //! restarts and replicas. It also replaces pods whose refresh sidecar failed.
 //!
-//! The parts: [`config`] (settings), [`pod_view`] (what is kept of a pod),
-//! [`record`] (the delivery record on the pod), [`tokens`] (Secret API
+//! The parts: [`config`] (settings), [`slim_pod`] (what is decoded of a
+//! pod), [`pod_view`] (what is kept of it),
+//! [`record`] (the delivery record on the pod), [`record_writer`] (writing
+//! it, "delivered" after the burst), [`tokens`] (Secret API
 //! tokens, cached), [`issue`] (the SecretID), [`init_client`] (talking to
 //! `qsec-init`), [`pods`] (Kubernetes operations), [`reconcile`] (one look
 //! at one pod), [`queue`] (per-pod work with backoff), [`watch`] (the pod
@@ -23,6 +25,8 @@ pub mod pods;
 pub mod queue;
 pub mod reconcile;
 pub mod record;
+pub mod record_writer;
+pub mod slim_pod;
 pub mod state;
 pub mod tokens;
 pub mod watch;
@@ -42,6 +46,7 @@ pub use self::metrics::{Failure, Metrics};
 use self::pods::{KubePods, PodApi};
 use self::queue::QueueSettings;
 use self::reconcile::Reconciler;
+use self::record_writer::RecordWriter;
 use self::state::Views;
 use self::tokens::SecretIdTokens;
 use crate::error::Result;
@@ -112,6 +117,9 @@ impl Controller {
                 }
             }));
         }
+        let activity = Arc::new(queue::Activity::default());
+        let (records, records_task) =
+            RecordWriter::start(self.pods.clone(), self.views.clone(), self.metrics.clone(), activity.clone());
         let reconciler = Arc::new(Reconciler {
             config: self.config.clone(),
             pods: self.pods.clone(),
@@ -119,6 +127,7 @@ impl Controller {
             init: init_client::InitClient::new(self.config.probe_timeout, self.config.delivery_timeout),
             metrics: self.metrics.clone(),
             views: self.views.clone(),
+            records,
             leader: leader.clone(),
         });
         let settings = QueueSettings {
@@ -126,8 +135,10 @@ impl Controller {
             retry_min: self.config.retry_min,
             retry_max: self.config.retry_max,
         };
-        let (queue, queue_task) = queue::start(reconciler, settings, stop_rx.clone(), DRAIN);
+        let (queue, queue_task) = queue::start(reconciler, settings, activity, stop_rx.clone(), DRAIN);
         tasks.push(queue_task);
+        // Ends after the queue (its last sender), writing what is left.
+        tasks.push(records_task);
         // On becoming leader, look at every pod: the standby's views are warm.
         let (views, metrics, mut leads, mut until) =
             (self.views.clone(), self.metrics.clone(), leader.clone(), stop_rx.clone());

@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use qsec_core::AppRef;
 
 use super::record::DeliveryRecord;
+use super::slim_pod::{SlimContainerState, SlimContainerStatus, SlimPod};
 use crate::annotations;
 use crate::inject::names::{INIT_CONTAINER, REFRESH_CONTAINER};
 
@@ -73,7 +73,7 @@ pub struct PodView {
 
 impl PodView {
     /// The view of `pod`; `None` unless it carries [`annotations::APPROLE`].
-    pub fn of(pod: &Pod) -> Option<Self> {
+    pub fn of(pod: &SlimPod) -> Option<Self> {
         let meta = &pod.metadata;
         let annotations = meta.annotations.as_ref()?;
         let app = match annotations::app_of(annotations) {
@@ -83,8 +83,8 @@ impl PodView {
         };
         let status = pod.status.as_ref();
         let ip = status.and_then(|s| s.pod_ip.as_deref()).and_then(|ip| ip.parse().ok());
-        let init_statuses = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or_default();
-        let statuses = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+        let init_statuses = status.map(|s| s.init_container_statuses.as_slice()).unwrap_or_default();
+        let statuses = status.map(|s| s.container_statuses.as_slice()).unwrap_or_default();
         // An init container reports in initContainerStatuses; containerStatuses
         // too, for a pod that runs qsec-init as a regular container.
         let init_running = init_statuses
@@ -122,8 +122,8 @@ impl PodView {
     }
 }
 
-fn refresh_status(status: &ContainerStatus) -> RefreshStatus {
-    let exited = |state: Option<&k8s_openapi::api::core::v1::ContainerState>| {
+fn refresh_status(status: &SlimContainerStatus) -> RefreshStatus {
+    let exited = |state: Option<&SlimContainerState>| {
         state.and_then(|s| s.terminated.as_ref()).map(|t| t.exit_code).filter(|code| *code != 0)
     };
     if let Some(code) = exited(status.state.as_ref()).or_else(|| exited(status.last_state.as_ref())) {
@@ -141,8 +141,8 @@ mod tests {
     use super::*;
     use crate::annotations::{APPROLE, INIT_PORT};
 
-    fn pod(annotations: &[(&str, &str)]) -> Pod {
-        let mut pod: Pod = serde_json::from_value(serde_json::json!({
+    fn pod(annotations: &[(&str, &str)]) -> SlimPod {
+        let mut pod: SlimPod = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "web-0", "namespace": "team", "uid": "u-1", "resourceVersion": "7"},
             "status": {"podIP": "10.1.2.3", "initContainerStatuses": [
                 {"name": "qsec-init", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "containerID": "c://1", "state": {"running": {}}},

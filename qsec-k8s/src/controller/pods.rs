@@ -2,13 +2,14 @@
 //! trait so the delivery logic can be driven (and faults injected) in tests.
 
 use async_trait::async_trait;
-use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference, Pod};
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::{Api, Client};
 use serde_json::json;
 
 use super::pod_view::PodKey;
+use super::slim_pod::SlimPod;
 use crate::error::{Error, Result};
 
 /// The outcome of a conditional change.
@@ -35,11 +36,13 @@ pub enum EventType {
 #[async_trait]
 pub trait PodApi: Send + Sync {
     /// Reads a pod; `None` when it does not exist.
-    async fn get(&self, key: &PodKey) -> Result<Option<Pod>>;
+    async fn get(&self, key: &PodKey) -> Result<Option<SlimPod>>;
 
     /// Sets annotation `name` to `value` if the pod is still at
-    /// `resource_version` (a JSON merge patch carrying it as precondition).
-    async fn annotate(&self, key: &PodKey, resource_version: &str, name: &str, value: &str) -> Result<Guarded<Pod>>;
+    /// `resource_version` (a JSON merge patch carrying it as precondition);
+    /// returns the pod as changed.
+    async fn annotate(&self, key: &PodKey, resource_version: &str, name: &str, value: &str)
+    -> Result<Guarded<SlimPod>>;
 
     /// Deletes the pod if it is still incarnation `uid`.
     async fn delete(&self, key: &PodKey, uid: &str) -> Result<Guarded<()>>;
@@ -60,7 +63,7 @@ impl KubePods {
         Self { client, identity: identity.to_owned() }
     }
 
-    fn pods(&self, key: &PodKey) -> Api<Pod> {
+    fn pods(&self, key: &PodKey) -> Api<SlimPod> {
         Api::namespaced(self.client.clone(), &key.namespace)
     }
 }
@@ -74,11 +77,17 @@ fn status_of(error: &kube::Error) -> Option<u16> {
 
 #[async_trait]
 impl PodApi for KubePods {
-    async fn get(&self, key: &PodKey) -> Result<Option<Pod>> {
+    async fn get(&self, key: &PodKey) -> Result<Option<SlimPod>> {
         self.pods(key).get_opt(&key.name).await.map_err(Error::kube(format!("reading pod {key}")))
     }
 
-    async fn annotate(&self, key: &PodKey, resource_version: &str, name: &str, value: &str) -> Result<Guarded<Pod>> {
+    async fn annotate(
+        &self,
+        key: &PodKey,
+        resource_version: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<Guarded<SlimPod>> {
         let patch = json!({ "metadata": { "resourceVersion": resource_version, "annotations": { name: value } } });
         let params = PatchParams { field_manager: Some("qsec-controller".into()), ..PatchParams::default() };
         match self.pods(key).patch(&key.name, &params, &Patch::Merge(&patch)).await {

@@ -3,11 +3,12 @@
 //! on their own timers, so one slow or refusing pod never holds up another.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::pod_view::PodKey;
@@ -54,6 +55,45 @@ impl WorkQueue {
     }
 }
 
+/// How many pods the queue is working on (running or waiting for a
+/// permit), so work that can wait (bookkeeping) can wait for a quiet moment.
+#[derive(Debug, Default)]
+pub struct Activity {
+    busy: AtomicUsize,
+    quiet: Notify,
+}
+
+impl Activity {
+    fn begin(&self) {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn end(&self) {
+        if self.busy.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.quiet.notify_waiters();
+        }
+    }
+
+    /// Pods being worked on now.
+    pub fn busy(&self) -> usize {
+        self.busy.load(Ordering::Acquire)
+    }
+
+    /// Completes when no pod is being worked on.
+    pub async fn quiet(&self) {
+        loop {
+            let quiet = self.quiet.notified();
+            tokio::pin!(quiet);
+            // Registered before the check, so an end() in between is not missed.
+            quiet.as_mut().enable();
+            if self.busy() == 0 {
+                return;
+            }
+            quiet.await;
+        }
+    }
+}
+
 #[derive(Default)]
 struct Entry {
     running: bool,
@@ -73,10 +113,11 @@ pub fn backoff(settings: &QueueSettings, failures: u32) -> Duration {
 }
 
 /// Starts the queue; it runs until `stop` turns true, then lets running
-/// work finish (up to `drain`).
+/// work finish (up to `drain`). `activity` counts the pods being worked on.
 pub fn start(
     work: Arc<dyn Work>,
     settings: QueueSettings,
+    activity: Arc<Activity>,
     mut stop: watch::Receiver<bool>,
     drain: Duration,
 ) -> (WorkQueue, tokio::task::JoinHandle<()>) {
@@ -107,11 +148,13 @@ pub fn start(
                 entry.running = true;
             }
             let (work, entries, permits, retries) = (work.clone(), entries.clone(), permits.clone(), retries.clone());
+            let working = Working::begin(activity.clone());
             running.spawn(async move {
                 let outcome = match permits.acquire_owned().await {
                     Ok(_permit) => work.run(key.clone()).await,
                     Err(_) => return,
                 };
+                drop(working);
                 let retry = {
                     let mut entries = entries.lock().unwrap_or_else(PoisonError::into_inner);
                     let Some(entry) = entries.get_mut(&key) else { return };
@@ -153,6 +196,22 @@ pub fn start(
     (queue, handle)
 }
 
+/// One pod counted in [`Activity`] until dropped (also when aborted).
+pub(crate) struct Working(Arc<Activity>);
+
+impl Working {
+    pub(crate) fn begin(activity: Arc<Activity>) -> Self {
+        activity.begin();
+        Self(activity)
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +226,21 @@ mod tests {
         assert!(near(backoff(&settings, 2), 200));
         assert!(near(backoff(&settings, 4), 800));
         assert!(near(backoff(&settings, 30), 1000));
+    }
+
+    #[tokio::test]
+    async fn activity_turns_quiet_when_the_last_pod_is_done() {
+        let activity = Arc::new(Activity::default());
+        let (first, second) = (Working::begin(activity.clone()), Working::begin(activity.clone()));
+        let waiter = tokio::spawn({
+            let activity = activity.clone();
+            async move { activity.quiet().await }
+        });
+        drop(first);
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "one pod is still being worked on");
+        drop(second);
+        tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap();
+        assert_eq!(activity.busy(), 0);
     }
 }

@@ -22,6 +22,7 @@ use super::pod_view::{PodKey, PodView, RefreshStatus};
 use super::pods::{EventType, Guarded, PodApi};
 use super::queue::{Outcome, Work};
 use super::record::{DeliveryRecord, DeliveryState};
+use super::record_writer::{RecordUpdate, RecordWriter};
 use super::state::{Tracked, Views};
 use super::tokens::{AppAccess, SecretIdTokens};
 use crate::annotations::SECRET_ID_DELIVERY;
@@ -34,6 +35,7 @@ pub struct Reconciler {
     pub(crate) init: InitClient,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) views: Arc<Views>,
+    pub(crate) records: RecordWriter,
     pub(crate) leader: watch::Receiver<bool>,
 }
 
@@ -262,51 +264,29 @@ impl Reconciler {
                 }
             };
 
+        let update = |state| RecordUpdate {
+            key: fresh.key.clone(),
+            uid: fresh.uid.clone(),
+            claimed_version: claimed.metadata.resource_version.clone().unwrap_or_default(),
+            record: DeliveryRecord::new(state, &accessor, identity, run),
+        };
         match self.init.deliver(ip, port, wrapping_token).await {
             Delivered::Accepted => {
                 let latency = tracked.ready_since.map(|since| since.elapsed()).unwrap_or_default();
                 self.metrics.delivered(latency);
                 info!(pod = %fresh.key, uid = %fresh.uid, app = %app, %accessor, latency_ms = latency.as_millis() as u64, "SecretID delivered");
-                let done = DeliveryRecord::new(DeliveryState::Delivered, &accessor, identity, run);
                 // The record (and this log line) say so; no Normal Event, which
                 // would double the API writes of every delivery.
-                self.record(fresh, &claimed, &done).await;
+                self.records.defer(update(DeliveryState::Delivered));
                 Outcome::Done
             }
             Delivered::Failed(reason) => {
                 self.destroy(access, fresh, &accessor).await;
-                let failed = DeliveryRecord::new(DeliveryState::Failed, &accessor, identity, run);
-                self.record(fresh, &claimed, &failed).await;
+                // At once: a failed record is what lets this run be tried again.
+                self.records.write_now(&update(DeliveryState::Failed)).await;
                 let message = format!("qsec-init at {ip}:{port}: {reason}; SecretID {accessor} destroyed");
                 self.report(fresh, Failure::DeliveryFailed, "DeliveryFailed", &message).await;
                 Outcome::Failed
-            }
-        }
-    }
-
-    /// Moves the claimed record on to `record`, as long as the pod is still
-    /// the incarnation claimed and still carries this claim.
-    async fn record(&self, fresh: &PodView, claimed: &k8s_openapi::api::core::v1::Pod, record: &DeliveryRecord) {
-        let mut version = claimed.metadata.resource_version.clone().unwrap_or_default();
-        for _ in 0..5 {
-            match self.pods.annotate(&fresh.key, &version, SECRET_ID_DELIVERY, &record.to_json()).await {
-                Ok(Guarded::Done(_)) | Ok(Guarded::Gone) => return,
-                Ok(Guarded::Conflict) => match self.pods.get(&fresh.key).await {
-                    Ok(Some(pod))
-                        if pod.metadata.uid.as_deref() == Some(&fresh.uid)
-                            && PodView::of(&pod)
-                                .and_then(|view| view.record)
-                                .is_some_and(|current| current.accessor == record.accessor) =>
-                    {
-                        version = pod.metadata.resource_version.unwrap_or_default();
-                    }
-                    _ => return,
-                },
-                Err(error) => {
-                    warn!(pod = %fresh.key, %error, "could not update the delivery record");
-                    self.metrics.failed(Failure::Kubernetes);
-                    return;
-                }
             }
         }
     }

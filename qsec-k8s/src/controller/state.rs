@@ -27,6 +27,20 @@ pub struct Tracked {
     pub last_failure: Option<(Failure, u32, bool)>,
 }
 
+impl Tracked {
+    /// Whether a look at the pod could do anything: deliver, act on a
+    /// failed refresh sidecar, or report an unusable annotation. The
+    /// watch events a delivery itself causes (claim, record) need none.
+    pub fn wants_attention(&self) -> bool {
+        let view = &self.view;
+        !view.deleting
+            && (view.awaits_delivery()
+                || view.app.is_err()
+                || view.port.is_err()
+                || (view.refresh != RefreshStatus::Fine && !self.refresh_handled))
+    }
+}
+
 /// Every tracked pod, plus the controller's sync state.
 #[derive(Default)]
 pub struct Views {
@@ -39,7 +53,8 @@ impl Views {
         self.pods.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes in a new view of a pod; returns whether it is worth a look.
+    /// Takes in a new view of a pod; returns whether it changed in a way
+    /// worth a look.
     pub fn upsert(&self, view: PodView) -> bool {
         let now = Instant::now();
         let mut pods = self.pods();
@@ -59,7 +74,7 @@ impl Views {
                 }
                 let changed = tracked.view != view;
                 tracked.view = view;
-                changed
+                changed && tracked.wants_attention()
             }
             _ => {
                 // New, or a new incarnation under the same name.
@@ -70,8 +85,9 @@ impl Views {
                     last_failure: None,
                     view,
                 };
+                let wanted = tracked.wants_attention();
                 pods.insert(key, tracked);
-                true
+                wanted
             }
         }
     }

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
-use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::WatchStreamExt as _;
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
@@ -16,6 +15,7 @@ use tracing::{info, warn};
 use super::config::ControllerConfig;
 use super::pod_view::{PodKey, PodView};
 use super::queue::WorkQueue;
+use super::slim_pod::SlimPod;
 use super::state::Views;
 
 /// Keeps `views` in step with the cluster's annotated pods until `stop`.
@@ -26,7 +26,8 @@ pub async fn run(
     queue: WorkQueue,
     mut stop: signal::Receiver<bool>,
 ) {
-    let api: Api<Pod> = match &config.namespace {
+    // Slim pods: a watch event decodes only what the views keep.
+    let api: Api<SlimPod> = match &config.namespace {
         Some(namespace) => Api::namespaced(client, namespace),
         None => Api::all(client),
     };
@@ -74,7 +75,7 @@ pub async fn run(
 }
 
 /// Takes in one pod: tracked if annotated (queued when it changed), forgotten if not.
-fn take(views: &Views, pod: &Pod, queue: &WorkQueue) -> Option<PodKey> {
+fn take(views: &Views, pod: &SlimPod, queue: &WorkQueue) -> Option<PodKey> {
     match PodView::of(pod) {
         Some(view) => {
             let key = view.key.clone();
