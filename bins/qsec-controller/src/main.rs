@@ -15,7 +15,7 @@ use crate::settings::Args;
 
 // jemalloc: a burst of deliveries allocates and frees from both runtime
 // threads at once, where glibc's malloc contends on its arena locks
-// (measured: ~20% of the controller's CPU per delivery, same peak memory).
+// (measured: ~15% of the controller's CPU per delivery, same peak memory).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
