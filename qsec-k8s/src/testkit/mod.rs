@@ -123,19 +123,29 @@ impl FakeKubeApi {
             .unwrap_or_else(|_| panic!("pod {namespace}/{:?} has no name", pod.metadata.name));
         let mut store = self.shared.store();
         assert!(store.get(&resource, &namespace, &name).is_none(), "pod {namespace}/{name} exists already");
-        pod = typed(store.put(&resource, &namespace, &name, object));
-        pod
+        let stored = store.put(&resource, &namespace, &name, object);
+        drop(store);
+        typed(&stored)
     }
 
     /// Changes a pod in place (as the kubelet or another client would) and
     /// returns it; `None` when it does not exist.
-    pub fn update_pod(&self, namespace: &str, name: &str, change: impl FnOnce(&mut Pod)) -> Option<Pod> {
+    pub fn update_pod(&self, namespace: &str, name: &str, change: impl Fn(&mut Pod)) -> Option<Pod> {
         let resource = Resource::pods();
-        let mut store = self.shared.store();
-        let mut pod: Pod = typed(store.get(&resource, namespace, name)?.clone());
-        change(&mut pod);
-        let object = serde_json::to_value(&pod).expect("pods serialize");
-        Some(typed(store.put(&resource, namespace, name, object)))
+        // Converted outside the lock, so API requests are not held up; a
+        // change that raced in between is taken up by trying again.
+        loop {
+            let current = self.shared.store().get(&resource, namespace, name)?.clone();
+            let mut pod: Pod = typed(&current);
+            change(&mut pod);
+            let object = serde_json::to_value(&pod).expect("pods serialize");
+            let mut store = self.shared.store();
+            if store.get(&resource, namespace, name).is_some_and(|now| Arc::ptr_eq(now, &current)) {
+                let stored = store.put(&resource, namespace, name, object);
+                drop(store);
+                return Some(typed(&stored));
+            }
+        }
     }
 
     /// The kubelet's part: the pod got `ip` and its `qsec-init` container
@@ -197,23 +207,26 @@ impl FakeKubeApi {
 
     /// A pod as stored now.
     pub fn pod(&self, namespace: &str, name: &str) -> Option<Pod> {
-        self.shared.store().get(&Resource::pods(), namespace, name).cloned().map(typed)
+        let pod = self.shared.store().get(&Resource::pods(), namespace, name).cloned();
+        pod.map(|pod| typed(&pod))
     }
 
     /// Every pod.
     pub fn pods(&self) -> Vec<Pod> {
-        self.shared.store().list(&Resource::pods(), None).into_iter().map(typed).collect()
+        let pods = self.shared.store().list(&Resource::pods(), None);
+        pods.iter().map(|pod| typed(pod)).collect()
     }
 
     /// Deletes a pod; returns it as it was.
     pub fn delete_pod(&self, namespace: &str, name: &str) -> Option<Pod> {
-        self.shared.store().remove(&Resource::pods(), namespace, name).map(typed)
+        let gone = self.shared.store().remove(&Resource::pods(), namespace, name);
+        gone.map(|pod| typed(&pod))
     }
 
     /// Every core/v1 Event recorded, oldest first.
     pub fn events(&self) -> Vec<Event> {
-        let mut events: Vec<Event> =
-            self.shared.store().list(&Resource::events(), None).into_iter().map(typed).collect();
+        let stored = self.shared.store().list(&Resource::events(), None);
+        let mut events: Vec<Event> = stored.iter().map(|event| typed(event)).collect();
         events.sort_by_key(|event| {
             event.metadata.resource_version.as_deref().and_then(|v| v.parse::<u64>().ok()).unwrap_or_default()
         });
@@ -223,7 +236,8 @@ impl FakeKubeApi {
     /// A coordination.k8s.io/v1 Lease.
     pub fn lease(&self, namespace: &str, name: &str) -> Option<Lease> {
         let resource = Resource::new("coordination.k8s.io", "v1", "leases");
-        self.shared.store().get(&resource, namespace, name).cloned().map(typed)
+        let object = self.shared.store().get(&resource, namespace, name).cloned();
+        object.map(|object| typed(&object))
     }
 
     /// The newest resourceVersion.
@@ -238,8 +252,8 @@ impl FakeKubeApi {
     }
 }
 
-fn typed<T: DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).expect("the fake API stores only valid objects")
+fn typed<T: DeserializeOwned>(value: &Value) -> T {
+    T::deserialize(value).expect("the fake API stores only valid objects")
 }
 
 /// A minimal pod: one app container, the `qsec-init` init container, and

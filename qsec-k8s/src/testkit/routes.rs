@@ -214,14 +214,27 @@ async fn collection(
     if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
         return watch_stream(shared, resource, filter, &query);
     }
-    let store = shared.store();
-    let items: Vec<Value> =
-        store.list(&resource, filter.namespace.as_deref()).into_iter().filter(|o| filter.admits(o)).collect();
-    let body = json!({
-        "kind": format!("{}List", resource.kind()), "apiVersion": resource.api_version(),
-        "metadata": { "resourceVersion": store.version().to_string() },
-        "items": items,
-    });
+    let (items, version) = {
+        let store = shared.store();
+        let items: Vec<Arc<Value>> =
+            store.list(&resource, filter.namespace.as_deref()).into_iter().filter(|o| filter.admits(o)).collect();
+        (items, store.version())
+    };
+    // Serialized from references, after the lock is released.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct List<'a> {
+        kind: String,
+        api_version: String,
+        metadata: Value,
+        items: Vec<&'a Value>,
+    }
+    let body = List {
+        kind: format!("{}List", resource.kind()),
+        api_version: resource.api_version(),
+        metadata: json!({ "resourceVersion": version.to_string() }),
+        items: items.iter().map(|item| &**item).collect(),
+    };
     axum::Json(body).into_response()
 }
 
@@ -335,8 +348,9 @@ fn watch_stream(shared: Arc<Shared>, resource: Resource, filter: Filter, query: 
 }
 
 fn read(shared: &Shared, resource: Resource, ns: &str, name: &str) -> Response {
-    match shared.store().get(&resource, ns, name) {
-        Some(object) => axum::Json(object.clone()).into_response(),
+    let object = shared.store().get(&resource, ns, name).cloned();
+    match object {
+        Some(object) => axum::Json(&*object).into_response(),
         None => not_found(&resource, name),
     }
 }
@@ -395,7 +409,8 @@ fn create(shared: &Shared, resource: Resource, ns: &str, body: &[u8]) -> Respons
         return status(StatusCode::CONFLICT, "AlreadyExists", &message);
     }
     let stored = store.put(&resource, ns, &name, object);
-    (StatusCode::CREATED, axum::Json(stored)).into_response()
+    drop(store);
+    (StatusCode::CREATED, axum::Json(&*stored)).into_response()
 }
 
 fn keep_identity(current: &Value, object: &mut Value) {
@@ -436,7 +451,8 @@ fn replace(
     let mut scratch = json!({});
     let _ = apply_update(PatchKind::Merge, &mut scratch, &object, owners, &manager);
     let stored = store.put(&resource, ns, name, object);
-    axum::Json(stored).into_response()
+    drop(store);
+    axum::Json(&*stored).into_response()
 }
 
 fn patch(
@@ -466,17 +482,19 @@ fn patch(
     let force = query.get("force").is_some_and(|v| v == "true");
     let mut store = shared.store();
     let key = (resource.clone(), ns.to_owned(), name.to_owned());
-    let (mut object, created) = match store.get(&resource, ns, name).cloned() {
-        Some(current) => (current, false),
+    let (current, created) = match store.get(&resource, ns, name) {
+        Some(current) => (current.clone(), false),
         None if kind == PatchKind::Apply => {
             let mut fresh = json!({"metadata": {"name": name}});
             if let Err(response) = prepare_new(&resource, ns, &mut fresh) {
                 return *response;
             }
-            (fresh, true)
+            (Arc::new(fresh), true)
         }
         None => return not_found(&resource, name),
     };
+    // One copy, patched; `current` stays shared with the store and watches.
+    let mut object = Value::clone(&current);
     if !patch.get("metadata").is_none_or(Value::is_object) {
         return malformed();
     }
@@ -485,7 +503,6 @@ fn patch(
     {
         return conflict(&resource, name);
     }
-    let current = object.clone();
     let owners = store.owners.entry(key).or_default();
     let applied = match kind {
         PatchKind::Apply => apply_server_side(&mut object, &patch, owners, &manager, force),
@@ -501,8 +518,9 @@ fn patch(
     }
     keep_identity(&current, &mut object);
     let stored = store.put(&resource, ns, name, object);
+    drop(store);
     let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    (code, axum::Json(stored)).into_response()
+    (code, axum::Json(&*stored)).into_response()
 }
 
 fn delete(shared: &Shared, resource: Resource, ns: &str, name: &str, body: &[u8]) -> Response {
@@ -515,7 +533,7 @@ fn delete(shared: &Shared, resource: Resource, ns: &str, name: &str, body: &[u8]
         }
     };
     let mut store = shared.store();
-    let Some(current) = store.get(&resource, ns, name).cloned() else {
+    let Some(current) = store.get(&resource, ns, name).map(|current| Value::clone(current)) else {
         return not_found(&resource, name);
     };
     for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {

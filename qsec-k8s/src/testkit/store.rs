@@ -104,29 +104,29 @@ impl Store {
         self.history.iter().filter(|c| c.version > version && &c.resource == resource).cloned().collect()
     }
 
-    pub(crate) fn get(&self, resource: &Resource, namespace: &str, name: &str) -> Option<&Value> {
-        self.objects.get(&(resource.clone(), namespace.into(), name.into())).map(|object| &**object)
+    pub(crate) fn get(&self, resource: &Resource, namespace: &str, name: &str) -> Option<&Arc<Value>> {
+        self.objects.get(&(resource.clone(), namespace.into(), name.into()))
     }
 
     /// Every object of `resource`, in `namespace` if given.
-    pub(crate) fn list(&self, resource: &Resource, namespace: Option<&str>) -> Vec<Value> {
+    pub(crate) fn list(&self, resource: &Resource, namespace: Option<&str>) -> Vec<Arc<Value>> {
         self.objects
             .iter()
             .filter(|((r, ns, _), _)| r == resource && namespace.is_none_or(|wanted| wanted == ns))
-            .map(|(_, object)| Value::clone(object))
+            .map(|(_, object)| object.clone())
             .collect()
     }
 
     /// Stores `object` (new or changed) with a fresh resourceVersion and
-    /// tells the watches; returns it as stored.
-    pub(crate) fn put(&mut self, resource: &Resource, namespace: &str, name: &str, mut object: Value) -> Value {
+    /// tells the watches; returns it as stored (shared, not copied).
+    pub(crate) fn put(&mut self, resource: &Resource, namespace: &str, name: &str, mut object: Value) -> Arc<Value> {
         self.version += 1;
         object["metadata"]["resourceVersion"] = json!(self.version.to_string());
         let key = (resource.clone(), namespace.to_owned(), name.to_owned());
         let stored = Arc::new(object);
         let before = self.objects.insert(key, stored.clone());
         self.record(resource, before, Some(stored.clone()));
-        Arc::unwrap_or_clone(stored)
+        stored
     }
 
     /// Removes an object and tells the watches; returns it as it was last.

@@ -148,14 +148,14 @@ impl DemoCluster {
                 let statuses = status.init_container_statuses.get_or_insert_with(Vec::new);
                 match statuses.iter_mut().find(|status| status.name == container) {
                     Some(status) => {
-                        status.state = Some(state);
+                        status.state = Some(state.clone());
                         status.ready = ready;
                     }
                     None => statuses.push(ContainerStatus {
                         name: container.into(),
                         started: Some(true),
                         ready,
-                        state: Some(state),
+                        state: Some(state.clone()),
                         ..ContainerStatus::default()
                     }),
                 }
