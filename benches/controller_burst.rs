@@ -35,6 +35,13 @@ use qsec_k8s::testkit::{FakeKubeApi, pod};
 use qsec_secret_api::testkit::{StackOptions, TestStack};
 use serde_json::Value;
 
+// The stand-ins (fake API, Vault, Secret API, stubs) share the two cores
+// with the controller; on jemalloc, like the controller binary, they take
+// ~15 % less CPU per delivery than on glibc's malloc (mostly the fake API
+// copying pods under its store lock), which leaves more to the controller.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const SUBJECT: &str = "system:serviceaccount:qsec-system:qsec-controller";
 const NS: &str = "burst";
 /// The init port of every stub (each has its own IP).
