@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::config::{ControllerConfig, RefreshAction};
-use super::init_client::{Delivered, InitClient, Readiness};
+use super::init_client::{Delivered, InitClient, InitConnection, Readiness};
 use super::issue::{self, Issued};
 use super::metrics::{Failure, Metrics};
 use super::pod_view::{PodKey, PodView, RefreshStatus};
@@ -180,7 +180,9 @@ impl Reconciler {
         }
         let (Some(ip), Some(run)) = (view.ip, view.init_running.clone()) else { return Outcome::Done };
 
-        match self.init.readiness(ip, port).await {
+        // The probe's connection is kept for the POST: one connection per delivery.
+        let (readiness, connection) = self.init.probe(ip, port).await;
+        match readiness {
             Readiness::Waiting => {}
             Readiness::Busy(reason) => {
                 self.report(
@@ -226,7 +228,7 @@ impl Reconciler {
                 return Outcome::Failed;
             }
         };
-        self.claim_and_post(tracked, fresh, &app, &access, issued, ip, port, &run).await
+        self.claim_and_post(tracked, fresh, &app, &access, issued, connection, &run).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -237,8 +239,7 @@ impl Reconciler {
         app: &AppRef,
         access: &AppAccess,
         issued: Issued,
-        ip: std::net::IpAddr,
-        port: u16,
+        connection: InitConnection,
         run: &str,
     ) -> Outcome {
         let Issued { wrapping_token, accessor } = issued;
@@ -270,7 +271,8 @@ impl Reconciler {
             claimed_version: claimed.metadata.resource_version.clone().unwrap_or_default(),
             record: DeliveryRecord::new(state, &accessor, identity, run),
         };
-        match self.init.deliver(ip, port, wrapping_token).await {
+        let addr = connection.addr();
+        match connection.deliver(wrapping_token).await {
             Delivered::Accepted => {
                 let latency = tracked.ready_since.map(|since| since.elapsed()).unwrap_or_default();
                 self.metrics.delivered(latency);
@@ -284,7 +286,7 @@ impl Reconciler {
                 self.destroy(access, fresh, &accessor).await;
                 // At once: a failed record is what lets this run be tried again.
                 self.records.write_now(&update(DeliveryState::Failed)).await;
-                let message = format!("qsec-init at {ip}:{port}: {reason}; SecretID {accessor} destroyed");
+                let message = format!("qsec-init at {addr}: {reason}; SecretID {accessor} destroyed");
                 self.report(fresh, Failure::DeliveryFailed, "DeliveryFailed", &message).await;
                 Outcome::Failed
             }
