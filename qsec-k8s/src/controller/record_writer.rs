@@ -5,10 +5,10 @@
 //! burst of deliveries. A "failed" record is written at once: it is what lets
 //! the same `qsec-init` run be tried again.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -51,12 +51,15 @@ struct Inner {
 impl RecordWriter {
     /// The longest a deferred record waits for a quiet moment.
     pub const MAX_DELAY: Duration = Duration::from_secs(2);
-    /// Deferred records written at once.
+    /// Deferred records written at once, between looks at the queue.
     const CONCURRENCY: usize = 8;
+    /// How long the queue must stay quiet after a busy spell.
+    pub const SETTLE: Duration = Duration::from_millis(50);
 
-    /// Starts the writer of deferred records. It writes each batch once
-    /// `activity` is quiet, and ends (after writing what is left) when every
-    /// clone of the writer is gone.
+    /// Starts the writer of deferred records. It writes them a few at a
+    /// time while `activity` is quiet (or once one waited [`Self::MAX_DELAY`]),
+    /// and ends, after writing what is left, when every clone of the writer
+    /// is gone.
     pub fn start(
         pods: Arc<dyn PodApi>,
         views: Arc<Views>,
@@ -67,22 +70,27 @@ impl RecordWriter {
         let (later, mut pending) = mpsc::unbounded_channel::<(Instant, RecordUpdate)>();
         let writer = inner.clone();
         let task = tokio::spawn(async move {
-            while let Some((since, first)) = pending.recv().await {
+            let mut waiting: VecDeque<(Instant, RecordUpdate)> = VecDeque::new();
+            loop {
+                if waiting.is_empty() {
+                    match pending.recv().await {
+                        Some(update) => waiting.push_back(update),
+                        None => break,
+                    }
+                }
+                while let Ok(update) = pending.try_recv() {
+                    waiting.push_back(update);
+                }
+                let oldest = waiting.front().map_or_else(Instant::now, |(since, _)| *since);
                 // Deliveries first: pods wait for their SecretIDs, nobody waits for this.
                 tokio::select! {
-                    () = activity.quiet() => {}
-                    () = tokio::time::sleep_until(since + Self::MAX_DELAY) => {}
+                    () = settled(&activity) => {}
+                    () = tokio::time::sleep_until(oldest + Self::MAX_DELAY) => {}
                 }
-                let mut batch = vec![first];
-                while let Ok((_, update)) = pending.try_recv() {
-                    batch.push(update);
-                }
-                futures_util::stream::iter(batch)
-                    .for_each_concurrent(Self::CONCURRENCY, |update| {
-                        let writer = writer.clone();
-                        async move { writer.write(&update).await }
-                    })
-                    .await;
+                // A few at a time, looking again in between: a burst may resume.
+                let chunk: Vec<RecordUpdate> =
+                    waiting.drain(..waiting.len().min(Self::CONCURRENCY)).map(|(_, update)| update).collect();
+                futures_util::future::join_all(chunk.iter().map(|update| writer.write(update))).await;
             }
         });
         (Self { inner, later }, task)
@@ -99,6 +107,19 @@ impl RecordWriter {
     /// Writes `update` now.
     pub async fn write_now(&self, update: &RecordUpdate) {
         self.inner.write(update).await;
+    }
+}
+
+/// Completes when no pod is being worked on: at once if none is now, else
+/// once the queue has been quiet for [`RecordWriter::SETTLE`] (the next pods
+/// of a burst often arrive right after a lull).
+async fn settled(activity: &Activity) {
+    loop {
+        if activity.busy() == 0 {
+            return;
+        }
+        activity.quiet().await;
+        tokio::time::sleep(RecordWriter::SETTLE).await;
     }
 }
 
@@ -196,7 +217,9 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert!(names(&written).is_empty(), "written while a pod waited for its SecretID");
         drop(busy);
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(RecordWriter::SETTLE / 2).await;
+        assert!(names(&written).is_empty(), "written before the queue settled");
+        tokio::time::sleep(RecordWriter::SETTLE).await;
         assert_eq!(names(&written), ["a"], "written once quiet, at the claim's resourceVersion");
         let first = written.0.lock().unwrap()[0].clone();
         assert_eq!(first.1, "41");
