@@ -153,3 +153,32 @@ mod tests {
         assert_eq!(error.to_string(), "template config/local.yml.tmpl:3:14: function \"lokup\" not defined");
     }
 }
+
+/// `error` and its causes on one line (`outer: cause: root cause`), for
+/// messages that must say why without a backtrace: "connection refused"
+/// is usually a cause several levels down.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("POST /v1/secret-id")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_chain_names_every_cause() {
+        let root = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        assert_eq!(error_chain(&Outer(root)), "POST /v1/secret-id: connection refused");
+    }
+}

@@ -54,7 +54,7 @@ pub mod secret;
 
 pub use app_ref::{AppRef, AppRefPart, AppRefProblem, MAX_PART_LEN};
 pub use backend::VaultBackend;
-pub use error::{Error, Result};
+pub use error::{Error, Result, error_chain};
 pub use issuer::{IssuedSecretId, SecretIdIssuer, SecretIdRequest};
 pub use layout::{
     AppPlan, AppRoleSettings, AppRoleSpec, QsecLayout, SecretAreaTemplates, SecretAreas, TokenRoleSettings,

@@ -165,14 +165,7 @@ impl InitConnection {
 
 fn describe(addr: SocketAddr, error: &dyn std::error::Error) -> String {
     // The chain of causes says refused / reset / not HTTP.
-    let mut text = format!("{addr}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    format!("{addr}: {}", qsec_core::error_chain(error))
 }
 
 #[cfg(test)]

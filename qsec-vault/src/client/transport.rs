@@ -283,14 +283,7 @@ pub(crate) fn duration_string(duration: Duration) -> String {
 /// The error and its causes, on one line. reqwest's messages name the URL,
 /// which holds no credential (tokens travel in headers and bodies only).
 pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    qsec_core::error_chain(error)
 }
 
 /// Each client jitters differently, so a fleet of pods does not retry in step.
