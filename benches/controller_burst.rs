@@ -215,17 +215,8 @@ async fn round(kube: &FakeKubeApi, arrivals: &Arrivals, first: usize, count: usi
 async fn main() {
     qsec_vault::install_crypto_provider();
     let pods: usize = std::env::var("QSEC_BENCH_PODS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let rules = format!(
-        "  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n"
-    );
-    let stack = TestStack::start(StackOptions::with_rules(&rules)).await;
-    let provisioned = reqwest::Client::new()
-        .post(format!("{}/v1/apps/aws/stg/myapp/role-id", stack.url()))
-        .bearer_auth(stack.signer().token("alice", &["deployers"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(provisioned.status(), 200);
+    let stack = TestStack::start(StackOptions::for_controller(SUBJECT)).await;
+    stack.role_id("aws.stg.myapp").await;
     let kube = FakeKubeApi::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("sa-token");

@@ -29,18 +29,9 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: imp
 #[tokio::test]
 async fn the_binary_delivers_serves_metrics_and_stops_on_sigterm() {
     qsec_vault::install_crypto_provider();
-    let rules = format!(
-        "  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n"
-    );
-    let stack = TestStack::start(StackOptions::with_rules(&rules)).await;
+    let stack = TestStack::start(StackOptions::for_controller(SUBJECT)).await;
+    stack.role_id("aws.stg.myapp").await;
     let http = reqwest::Client::new();
-    let provisioned = http
-        .post(format!("{}/v1/apps/aws/stg/myapp/role-id", stack.url()))
-        .bearer_auth(stack.signer().token("alice", &["deployers"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(provisioned.status(), 200);
     let kube = FakeKubeApi::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sa-token"), stack.signer().token(SUBJECT, &[])).unwrap();

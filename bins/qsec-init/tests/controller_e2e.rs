@@ -20,7 +20,6 @@ use qsec_k8s::controller::record::{DeliveryRecord, DeliveryState};
 use qsec_k8s::controller::{Controller, ControllerConfig};
 use qsec_k8s::testkit::{FakeKubeApi, pod};
 use qsec_secret_api::testkit::{StackOptions, TestStack};
-use serde_json::Value;
 use tokio::process::{Child, Command};
 
 const NS: &str = "shop";
@@ -36,20 +35,8 @@ struct World {
 
 async fn world() -> World {
     qsec_vault::install_crypto_provider();
-    let rules = format!(
-        "  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{SUBJECT}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n"
-    );
-    let stack = TestStack::start(StackOptions::with_rules(&rules)).await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/v1/apps/aws/stg/shop/role-id", stack.url()))
-        .bearer_auth(stack.signer().token("alice", &["deployers"]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let role_id = answer["role_id"].as_str().expect("a RoleID").to_owned();
+    let stack = TestStack::start(StackOptions::for_controller(SUBJECT)).await;
+    let role_id = stack.role_id("aws.stg.shop").await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sa-token"), stack.signer().token(SUBJECT, &[])).unwrap();
     std::fs::create_dir(dir.path().join("source")).unwrap();

@@ -52,16 +52,7 @@ impl World {
     apps: ["aws.stg.*"]
 "#;
         let stack = TestStack::start(StackOptions::with_rules(rules)).await;
-        let deployer = stack.signer().token("alice", &["deployers"]);
-        let answer = reqwest::Client::new()
-            .post(format!("{}/v1/apps/aws/stg/myapp/role-id", stack.url()))
-            .bearer_auth(deployer)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200, "provisioning the app");
-        let body: Value = answer.json().await.unwrap();
-        let role_id = body["role_id"].as_str().unwrap().to_owned();
+        let role_id = stack.role_id("aws.stg.myapp").await;
         let dir = tempfile::tempdir().unwrap();
         let world = World { kube, stack, role_id, dir };
         world.rotate_token();

@@ -66,6 +66,16 @@ impl StackOptions {
             extra_issuers: String::new(),
         }
     }
+
+    /// Defaults with the rules a Secret Controller test needs: group
+    /// `deployers` may get RoleIDs of `aws.stg.*` apps (see
+    /// [`TestStack::role_id`]), and `controller` (a JWT subject)
+    /// get-secret-id tokens for them.
+    pub fn for_controller(controller: &str) -> Self {
+        Self::with_rules(&format!(
+            "  - groups: [deployers]\n    verbs: [role-id]\n    apps: [\"aws.stg.*\"]\n  - subjects: [\"{controller}\"]\n    verbs: [secret-id-token]\n    apps: [\"aws.stg.*\"]\n"
+        ))
+    }
 }
 
 /// An in-memory Vault on loopback, and the Secret API in front of it.
@@ -99,6 +109,22 @@ impl TestStack {
         let api = SecretApi::new(config).await.unwrap_or_else(|e| panic!("starting the Secret API: {e}"));
         let api = api.start("127.0.0.1:0".parse().expect("loopback")).await.expect("binding the Secret API");
         Self { vault, dev, api, signer, dir }
+    }
+
+    /// Provisions `app` (e.g. `aws.stg.myapp`) and returns its RoleID, asked
+    /// as a member of group `deployers` (the rules must grant it `role-id`).
+    /// Panics unless the Secret API answers 200.
+    pub async fn role_id(&self, app: &str) -> String {
+        let path = app.replace('.', "/");
+        let answer = reqwest::Client::new()
+            .post(format!("{}/v1/apps/{path}/role-id", self.url()))
+            .bearer_auth(self.signer.token("alice", &["deployers"]))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("asking for the RoleID of {app}: {e}"));
+        assert_eq!(answer.status(), 200, "provisioning {app}");
+        let body: Value = answer.json().await.unwrap_or_else(|e| panic!("the RoleID answer for {app}: {e}"));
+        body["role_id"].as_str().unwrap_or_else(|| panic!("no role_id for {app}: {body}")).to_owned()
     }
 
     /// The Secret API's base URL.
