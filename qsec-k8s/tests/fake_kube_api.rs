@@ -133,6 +133,48 @@ async fn lists_filter_and_watches_resume() {
 }
 
 #[tokio::test]
+async fn expired_watches_end_and_old_versions_get_410_gone() {
+    let fake = FakeKubeApi::start().await.unwrap();
+    fake.create_pod(pod("team", "a", &[]));
+    let team: Api<Pod> = Api::namespaced(fake.client(), "team");
+    let version = team.list(&ListParams::default()).await.unwrap().metadata.resource_version.unwrap();
+    let stream = team.watch(&WatchParams::default().timeout(30), &version).await.unwrap();
+    futures_util::pin_mut!(stream);
+
+    fake.expire_watches();
+    // The open watch ends (bookmarks aside) instead of running to its timeout.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("the watch ends") {
+            None => break,
+            Some(Ok(WatchEvent::Bookmark(_))) => {}
+            Some(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    // Resuming from before the compaction: 410 Gone, as an ERROR event.
+    let stale = team.watch(&WatchParams::default().timeout(5), &version).await.unwrap();
+    futures_util::pin_mut!(stale);
+    match tokio::time::timeout(Duration::from_secs(5), stale.next()).await.unwrap().unwrap().unwrap() {
+        WatchEvent::Error(status) => assert_eq!((status.code, status.reason.as_str()), (410, "Expired")),
+        other => panic!("expected 410 Gone, got {other:?}"),
+    }
+    assert_eq!(fake.expired_watch_answers(), 1);
+    // A fresh list's version is resumable again and sees later changes.
+    let relisted = team.list(&ListParams::default()).await.unwrap().metadata.resource_version.unwrap();
+    let fresh = team.watch(&WatchParams::default().timeout(10), &relisted).await.unwrap();
+    futures_util::pin_mut!(fresh);
+    fake.delete_pod("team", "a");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), fresh.next()).await.unwrap().unwrap().unwrap() {
+            WatchEvent::Deleted(pod) => break assert_eq!(pod.metadata.name.as_deref(), Some("a")),
+            WatchEvent::Bookmark(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(fake.expired_watch_answers(), 1);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
 async fn leases_conflict_under_server_side_apply() {
     let fake = FakeKubeApi::start().await.unwrap();
     let leases: Api<Lease> = Api::namespaced(fake.client(), "qsec-system");

@@ -31,6 +31,7 @@ mod store;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::coordination::v1::Lease;
@@ -68,7 +69,12 @@ impl FakeKubeApi {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(Error::Server)?;
         let addr = listener.local_addr().map_err(Error::Server)?;
         let (stop, closing) = watch::channel(false);
-        let shared = Arc::new(Shared { store: Mutex::new(Store::new()), closing: closing.clone() });
+        let shared = Arc::new(Shared {
+            store: Mutex::new(Store::new()),
+            closing: closing.clone(),
+            watches_ended: watch::Sender::new(0),
+            expired_answers: AtomicU64::new(0),
+        });
         let app = routes::router(shared.clone());
         // Watch events are small writes: without TCP_NODELAY, Nagle and the
         // client's delayed ACK hold some back ~40 ms.
@@ -243,6 +249,19 @@ impl FakeKubeApi {
     /// The newest resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.shared.store().version()
+    }
+
+    /// Compacts the change history, as etcd does, and ends every open watch:
+    /// each watcher comes back with a resourceVersion that is now too old,
+    /// gets 410 Gone, and has to list again.
+    pub fn expire_watches(&self) {
+        self.shared.store().compact();
+        self.shared.watches_ended.send_modify(|generation| *generation += 1);
+    }
+
+    /// How many watch requests were answered 410 Gone so far.
+    pub fn expired_watch_answers(&self) -> u64 {
+        self.shared.expired_answers.load(Ordering::Relaxed)
     }
 
     /// Stops serving and ends every open watch.

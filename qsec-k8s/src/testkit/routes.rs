@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     /// Turns true when the server stops, ending open watches.
     pub(crate) closing: watch::Receiver<bool>,
+    /// Bumped to end every open watch (see `FakeKubeApi::expire_watches`).
+    pub(crate) watches_ended: watch::Sender<u64>,
+    /// How many watches were answered 410 Gone.
+    pub(crate) expired_answers: AtomicU64,
 }
 
 impl Shared {
@@ -283,6 +288,7 @@ fn watch_stream(shared: Arc<Shared>, resource: Resource, filter: Filter, query: 
                 .map(|o| watch_line("ADDED", o))
                 .collect(),
             Some(version) if version < store.oldest_resumable() => {
+                shared.expired_answers.fetch_add(1, Ordering::Relaxed);
                 let message = format!("too old resource version: {version} ({})", store.oldest_resumable());
                 vec![watch_line("ERROR", &expired(message))]
             }
@@ -296,6 +302,7 @@ fn watch_stream(shared: Arc<Shared>, resource: Resource, filter: Filter, query: 
         (initial, live, store.version(), gone)
     };
     let mut closing = shared.closing.clone();
+    let mut ended = shared.watches_ended.subscribe();
     tokio::spawn(async move {
         for line in initial {
             if tx.send(line).await.is_err() {
@@ -310,7 +317,10 @@ fn watch_stream(shared: Arc<Shared>, resource: Resource, filter: Filter, query: 
         let mut ticks = tokio::time::interval(Duration::from_secs(1));
         loop {
             let line = tokio::select! {
+                // An ended watch sends nothing more, even if changes are waiting.
+                biased;
                 _ = closing.changed() => return,
+                _ = ended.changed() => return,
                 () = &mut deadline => return,
                 () = tx.closed() => return,
                 _ = ticks.tick(), if bookmarks => {

@@ -141,6 +141,14 @@ impl Store {
         Some(Arc::unwrap_or_clone(gone))
     }
 
+    /// Forgets every change so far, as an etcd compaction does, and moves
+    /// the resourceVersion on: a watch resuming from any version handed out
+    /// before gets 410 Gone and must list again.
+    pub(crate) fn compact(&mut self) {
+        self.version += 1;
+        self.history.clear();
+    }
+
     fn record(&mut self, resource: &Resource, before: Option<Arc<Value>>, after: Option<Arc<Value>>) {
         let change = Change { version: self.version, resource: resource.clone(), before, after };
         if self.history.len() == HISTORY {
