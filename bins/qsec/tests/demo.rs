@@ -36,6 +36,10 @@ fn the_demo_tells_the_whole_story_and_proves_the_revocation() {
         "qsec-refresh revoked the leases and the token, and exited 0",
         "Vault confirms: the pod's token is refused (403) and 2 of 2 leases are gone",
         "Done in ",
+        "two roads: the RoleID came with the deployer, the SecretID from the controller",
+        "on stop revoked the token and 2 of 2 leases (Vault agrees)",
+        "summary.json",
+        "slowest step",
     ];
     let mut at = 0;
     for step in steps {

@@ -51,6 +51,11 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let options = story::Options { keep_running: args.keep_running, plain: args.plain, workdir };
+    let options = story::Options {
+        keep_running: args.keep_running,
+        plain: args.plain,
+        workdir,
+        files_kept: args.workdir.is_some(),
+    };
     runtime.block_on(story::run(options))
 }

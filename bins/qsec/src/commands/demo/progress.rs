@@ -62,8 +62,9 @@ impl Progress {
         println!("      {}", self.paint("36", &format!("$ {line}")));
     }
 
-    /// The closing summary: every step and the whole time.
-    pub(crate) fn summary(&self) {
+    /// The closing summary: the whole time, what the run proved (`facts`,
+    /// one line each), and the slowest step, which is where the time went.
+    pub(crate) fn summary(&self, facts: &[String]) {
         println!();
         println!(
             "{}",
@@ -72,8 +73,11 @@ impl Progress {
                 &format!("Done in {}: the whole story, for real, on this machine.", human(self.started.elapsed()))
             )
         );
-        for (line, took) in &self.steps {
-            println!("  {:>8}  {line}", human(*took));
+        for fact in facts {
+            println!("  {} {fact}", self.paint("32", "•"));
+        }
+        if let Some((line, took)) = self.steps.iter().max_by_key(|(_, took)| *took) {
+            println!("  {}", self.paint("2", &format!("slowest step ({}): {line}", human(*took))));
         }
     }
 

@@ -28,6 +28,8 @@ pub(crate) struct Options {
     pub(crate) keep_running: bool,
     pub(crate) plain: bool,
     pub(crate) workdir: PathBuf,
+    /// `workdir` outlives the run (`--workdir`), so its files can be pointed at.
+    pub(crate) files_kept: bool,
 }
 
 /// What the demo proved, written to `summary.json` for scripts and tests.
@@ -46,6 +48,42 @@ struct Summary {
     leases_revoked: usize,
     leases_total: usize,
     seconds: f64,
+}
+
+impl Summary {
+    /// What the run proved, a line per component, for the closing summary.
+    fn facts(&self, kept: Option<&std::path::Path>) -> Vec<String> {
+        let plural = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+        let mut facts = vec![
+            format!(
+                "Secret API: provisioned {APP} and kept {} with its author",
+                plural(self.secret_versions as usize, "secret version", "secret versions")
+            ),
+            format!(
+                "two roads: the RoleID came with the deployer, the SecretID from the controller {} ms after qsec-init was up, bound to {}/32",
+                self.delivery_ms, self.pod_ip
+            ),
+            format!(
+                "qsec-init rendered {} into the pod's config volume",
+                plural(self.rendered_files.len(), "file", "files")
+            ),
+            format!(
+                "qsec-refresh renewed {}, and on stop revoked the token and {} of {} leases ({})",
+                plural(self.renewals as usize, "time", "times"),
+                self.leases_revoked,
+                self.leases_total,
+                if self.token_revoked && self.leases_revoked == self.leases_total {
+                    "Vault agrees"
+                } else {
+                    "Vault disagrees: see above"
+                }
+            ),
+        ];
+        if let Some(dir) = kept {
+            facts.push(format!("the same, for scripts: {}", dir.join("summary.json").display()));
+        }
+        facts
+    }
 }
 
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
@@ -253,7 +291,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     summary.seconds = started.elapsed().as_secs_f64();
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)
         .context("writing summary.json")?;
-    progress.summary();
+    progress.summary(&summary.facts(options.files_kept.then_some(dir.as_path())));
     if !(status.success() && proof.token_refused && proof.leases_gone == proof.leases_total) {
         bail!("the pod's stop did not revoke everything; see {}", refresh.log_path().display());
     }
