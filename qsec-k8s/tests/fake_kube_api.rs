@@ -193,17 +193,62 @@ async fn leases_conflict_under_server_side_apply() {
     fake.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_kubeconfig_works_for_a_standard_client() {
-    let fake = FakeKubeApi::start().await.unwrap();
-    fake.create_pod(pod("default", "p", &[]));
+async fn client_from_kubeconfig(fake: &FakeKubeApi) -> kube::Client {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
     fake.write_kubeconfig(&path).unwrap();
     let kubeconfig = kube::config::Kubeconfig::read_from(&path).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
-    let client = kube::Client::try_from(config).unwrap();
-    let pods: Api<Pod> = Api::default_namespaced(client);
+    kube::Client::try_from(config).unwrap()
+}
+
+#[tokio::test]
+async fn the_kubeconfig_works_for_a_standard_client() {
+    let fake = FakeKubeApi::start().await.unwrap();
+    fake.create_pod(pod("default", "p", &[]));
+    let pods: Api<Pod> = Api::default_namespaced(client_from_kubeconfig(&fake).await);
     assert_eq!(pods.get("p").await.unwrap().metadata.name.as_deref(), Some("p"));
     fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn over_tls_it_is_reached_like_a_real_api_server() {
+    let fake = FakeKubeApi::start_tls().await.unwrap();
+    assert!(fake.url().starts_with("https://127.0.0.1:"), "{}", fake.url());
+    fake.create_pod(pod("default", "p", &[]));
+    // The kubeconfig carries the CA and the token; so does client().
+    let pods: Api<Pod> = Api::default_namespaced(client_from_kubeconfig(&fake).await);
+    assert_eq!(pods.get("p").await.unwrap().metadata.name.as_deref(), Some("p"));
+    let pods: Api<Pod> = Api::default_namespaced(fake.client());
+    let stream = pods.watch(&WatchParams::default().timeout(5), "0").await.unwrap();
+    futures_util::pin_mut!(stream);
+    fake.delete_pod("default", "p");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap() {
+            WatchEvent::Deleted(pod) => break assert_eq!(pod.metadata.name.as_deref(), Some("p")),
+            WatchEvent::Added(_) | WatchEvent::Bookmark(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Without the token: 401, as a Status.
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca_pem(&fake)).unwrap()])
+        .build()
+        .unwrap();
+    let anonymous = http.get(format!("{}/api/v1/namespaces/default/pods", fake.url())).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!((body["kind"].as_str(), body["reason"].as_str()), (Some("Status"), Some("Unauthorized")));
+    fake.shutdown().await;
+}
+
+/// The CA certificate, from the kubeconfig as any client would take it.
+fn ca_pem(fake: &FakeKubeApi) -> Vec<u8> {
+    use base64::Engine as _;
+    let kubeconfig = fake.kubeconfig();
+    let data = kubeconfig
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("certificate-authority-data: "))
+        .expect("a TLS kubeconfig has the CA");
+    base64::engine::general_purpose::STANDARD.decode(data).unwrap()
 }

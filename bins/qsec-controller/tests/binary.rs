@@ -1,5 +1,5 @@
 //! The real binary against the fake Kubernetes API through a standard
-//! kubeconfig: it elects itself, delivers to a waiting pod, serves its
+//! kubeconfig (plain HTTP, and HTTPS with a CA and a bearer token): it elects itself, delivers to a waiting pod, serves its
 //! probes and metrics, and on SIGTERM stops cleanly and releases the Lease.
 
 use std::net::{IpAddr, SocketAddr};
@@ -28,11 +28,21 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: imp
 
 #[tokio::test]
 async fn the_binary_delivers_serves_metrics_and_stops_on_sigterm() {
+    delivers_serves_metrics_and_stops(FakeKubeApi::start().await.unwrap()).await;
+}
+
+/// The same through HTTPS (the kubeconfig's `certificate-authority-data`)
+/// with the kubeconfig's bearer token required, as a real API server has it.
+#[tokio::test]
+async fn the_binary_reaches_a_tls_api_server_with_the_kubeconfig_s_ca_and_token() {
+    delivers_serves_metrics_and_stops(FakeKubeApi::start_tls().await.unwrap()).await;
+}
+
+async fn delivers_serves_metrics_and_stops(kube: FakeKubeApi) {
     qsec_vault::install_crypto_provider();
     let stack = TestStack::start(StackOptions::for_controller(SUBJECT)).await;
     stack.role_id("aws.stg.myapp").await;
     let http = reqwest::Client::new();
-    let kube = FakeKubeApi::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sa-token"), stack.signer().token(SUBJECT, &[])).unwrap();
     kube.write_kubeconfig(&dir.path().join("kubeconfig")).unwrap();

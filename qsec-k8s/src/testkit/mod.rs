@@ -1,14 +1,17 @@
 //! A small in-process stand-in for the Kubernetes API (feature `testkit`):
 //! [`FakeKubeApi`] serves pods, events, leases and any other namespaced
-//! resource over plain HTTP on loopback, with the semantics a controller and
-//! kube-runtime rely on — list with label and field selectors, watch
+//! resource on loopback (plain HTTP, or HTTPS with its own CA and a
+//! required bearer token: [`FakeKubeApi::start_tls`]), with the semantics a
+//! controller and kube-runtime rely on — list with label and field selectors, watch
 //! (resourceVersion resume, bookmarks, 410 Gone past its history), get,
 //! create, replace, merge / strategic / JSON patch with `resourceVersion`
 //! preconditions, server-side apply with field-ownership conflicts, delete
 //! with `uid` preconditions — and `Status` bodies as Kubernetes sends them.
+//! [`FakeKubeApi::expire_watches`] compacts its history as etcd does, so
+//! watchers meet 410 Gone and must list again.
 //!
 //! Pods are deleted at once (no grace period, no kubelet): a delete is a
-//! deletion. There is no authentication, admission or discovery.
+//! deletion. There is no authorization, admission or discovery.
 //!
 //! ```no_run
 //! # async fn demo() -> qsec_k8s::Result<()> {
@@ -27,6 +30,7 @@ mod patch;
 mod routes;
 mod select;
 mod store;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -34,6 +38,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::Router;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     Container, ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStatus, Event, Pod, PodIP,
@@ -56,6 +61,7 @@ pub struct FakeKubeApi {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     server: JoinHandle<()>,
+    tls: Option<tls::ServerIdentity>,
 }
 
 impl FakeKubeApi {
@@ -64,10 +70,22 @@ impl FakeKubeApi {
         Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts on `addr`.
+    /// Starts on `addr`, over plain HTTP, without authentication.
     pub async fn start_on(addr: SocketAddr) -> Result<Self> {
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(Error::Server)?;
-        let addr = listener.local_addr().map_err(Error::Server)?;
+        Self::serve(addr, None).await
+    }
+
+    /// Starts on `127.0.0.1` the way a real API server is reached: HTTPS
+    /// with a certificate from a CA made for it (in
+    /// [`FakeKubeApi::kubeconfig`] as `certificate-authority-data`), and
+    /// requests without the kubeconfig's bearer token refused with 401.
+    pub async fn start_tls() -> Result<Self> {
+        qsec_vault::install_crypto_provider();
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::serve(addr, Some(tls::ServerIdentity::for_address(addr.ip())?)).await
+    }
+
+    async fn serve(addr: SocketAddr, tls: Option<tls::ServerIdentity>) -> Result<Self> {
         let (stop, closing) = watch::channel(false);
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new()),
@@ -76,26 +94,17 @@ impl FakeKubeApi {
             expired_answers: AtomicU64::new(0),
         });
         let app = routes::router(shared.clone());
-        // Watch events are small writes: without TCP_NODELAY, Nagle and the
-        // client's delayed ACK hold some back ~40 ms.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let mut until = closing;
-        let server = tokio::spawn(async move {
-            let stopped = async move {
-                let _ = until.wait_for(|closing| *closing).await;
-            };
-            if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
-                tracing::warn!(%error, "the fake Kubernetes API stopped");
-            }
-        });
-        Ok(Self { addr, shared, stop, server })
+        let (addr, server) = match &tls {
+            None => serve_plain(addr, app, closing).await?,
+            Some(identity) => serve_tls(addr, tls::require_token(app), identity, closing).await?,
+        };
+        Ok(Self { addr, shared, stop, server, tls })
     }
 
-    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    /// Its base URL, e.g. `http://127.0.0.1:41234` (`https://` from [`FakeKubeApi::start_tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// A `kube::Client` for it (no discovery is needed for typed APIs).
@@ -103,14 +112,23 @@ impl FakeKubeApi {
         let uri = self.url().parse().expect("a loopback URL is a valid URI");
         let mut config = kube::Config::new(uri);
         config.default_namespace = "default".into();
-        kube::Client::try_from(config).expect("a plain-HTTP client needs no TLS setup")
+        if let Some(identity) = &self.tls {
+            config.root_cert = Some(vec![identity.ca_der.clone()]);
+            config.auth_info.token = Some(tls::TOKEN.to_owned().into());
+        }
+        kube::Client::try_from(config).expect("a client for the fake API")
     }
 
     /// A standard kubeconfig pointing at it, for processes using `KUBECONFIG`.
     pub fn kubeconfig(&self) -> String {
+        let authority = match &self.tls {
+            Some(identity) => format!("\n    certificate-authority-data: {}", identity.ca_data()),
+            None => String::new(),
+        };
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {url}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\nusers:\n- name: fake\n  user:\n    token: fake-token\npreferences: {{}}\n",
-            url = self.url()
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {url}{authority}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\nusers:\n- name: fake\n  user:\n    token: {token}\npreferences: {{}}\n",
+            url = self.url(),
+            token = tls::TOKEN,
         )
     }
 
@@ -269,6 +287,66 @@ impl FakeKubeApi {
         let _ = self.stop.send(true);
         let _ = self.server.await;
     }
+}
+
+/// Serves `app` over plain HTTP until `closing`; the bound address.
+async fn serve_plain(
+    addr: SocketAddr,
+    app: Router,
+    mut closing: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(Error::Server)?;
+    let addr = listener.local_addr().map_err(Error::Server)?;
+    // Watch events are small writes: without TCP_NODELAY, Nagle and the
+    // client's delayed ACK hold some back ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let server = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = closing.wait_for(|closing| *closing).await;
+        };
+        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+            tracing::warn!(%error, "the fake Kubernetes API stopped");
+        }
+    });
+    Ok((addr, server))
+}
+
+/// Serves `app` over HTTPS as `identity` until `closing`; the bound address.
+async fn serve_tls(
+    addr: SocketAddr,
+    app: Router,
+    identity: &tls::ServerIdentity,
+    mut closing: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>)> {
+    use axum_server::accept::{TcpConfigAcceptor, TcpSocketConfig};
+    use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+
+    let config = RustlsConfig::from_pem(identity.cert_pem.clone().into_bytes(), identity.key_pem.clone().into_bytes())
+        .await
+        .map_err(Error::Server)?;
+    let listener = std::net::TcpListener::bind(addr).map_err(Error::Server)?;
+    listener.set_nonblocking(true).map_err(Error::Server)?;
+    let addr = listener.local_addr().map_err(Error::Server)?;
+    let acceptor = RustlsAcceptor::new(config).acceptor(TcpConfigAcceptor::new(TcpSocketConfig::new().nodelay(true)));
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp(listener).map_err(Error::Server)?.acceptor(acceptor).handle(handle.clone());
+    let server = tokio::spawn(async move {
+        let serving = server.serve(app.into_make_service());
+        tokio::pin!(serving);
+        tokio::select! {
+            result = &mut serving => {
+                if let Err(error) = result {
+                    tracing::warn!(%error, "the fake Kubernetes API stopped");
+                }
+                return;
+            }
+            _ = closing.wait_for(|closing| *closing) => handle.graceful_shutdown(Some(std::time::Duration::from_secs(1))),
+        }
+        let _ = serving.await;
+    });
+    Ok((addr, server))
 }
 
 fn typed<T: DeserializeOwned>(value: &Value) -> T {
