@@ -36,10 +36,10 @@ pub struct SlimStatus {
     #[serde(default, rename = "podIP")]
     pub pod_ip: Option<String>,
     /// Init containers' states.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub init_container_statuses: Vec<SlimContainerStatus>,
     /// Regular (and sidecar) containers' states.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub container_statuses: Vec<SlimContainerStatus>,
 }
 
@@ -53,10 +53,10 @@ pub struct SlimContainerStatus {
     #[serde(default, rename = "containerID")]
     pub container_id: Option<String>,
     /// How often it restarted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub restart_count: i32,
     /// Whether its readiness probe passes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_default")]
     pub ready: bool,
     /// Whether its startup probe passed.
     #[serde(default)]
@@ -138,6 +138,13 @@ struct SlimMetadata {
     deletion_timestamp: Option<Time>,
     #[serde(default, deserialize_with = "qsec_annotations")]
     annotations: Option<BTreeMap<String, String>>,
+}
+
+/// `null` read as the field's default, like an absent field: Kubernetes
+/// omits empty fields, but API emulators and proxies may send `null`, and
+/// one such pod must not fail the whole watch.
+fn null_is_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(deserializer: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn slim_metadata<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ObjectMeta, D::Error> {
@@ -241,5 +248,16 @@ mod tests {
             serde_json::from_str(r#"{"metadata": {"name": "bare", "annotations": null}, "status": null}"#).unwrap();
         assert_eq!(pod.metadata.name.as_deref(), Some("bare"));
         assert!(pod.metadata.annotations.is_none() && pod.status.is_none());
+        // Nulls where Kubernetes would omit the field.
+        let pod: SlimPod = serde_json::from_str(
+            r#"{"metadata": {"name": "nulls"}, "status": {"podIP": null, "initContainerStatuses": null,
+                "containerStatuses": [{"name": "qsec-refresh", "containerID": null, "restartCount": null,
+                    "ready": null, "started": null, "state": null, "lastState": null}]}}"#,
+        )
+        .unwrap();
+        let status = pod.status.unwrap();
+        assert!(status.init_container_statuses.is_empty());
+        let refresh = &status.container_statuses[0];
+        assert_eq!((refresh.restart_count, refresh.ready, refresh.state.is_none()), (0, false, true));
     }
 }
