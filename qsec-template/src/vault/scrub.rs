@@ -110,16 +110,18 @@ fn forms(secret: &str) -> Vec<String> {
 }
 
 /// `text` with every run of [`MIN_FRAGMENT_CHARS`] or more characters of
-/// `secret` replaced by [`MASK`], longest runs first.
+/// `secret` replaced by [`MASK`]: the secret is scanned from the start, and
+/// each run found is grown as far as the message still contains it.
 fn mask_fragments(text: &str, secret: &str) -> String {
     let chars: Vec<(usize, char)> = secret.char_indices().collect();
     if chars.len() < MIN_FRAGMENT_CHARS {
         return text.to_owned();
     }
+    // The byte offset of character `at` (the end of the secret past its last).
+    let byte = |at: usize| chars.get(at).map_or(secret.len(), |(byte, _)| *byte);
     let mut out = text.to_owned();
     let mut start = 0;
     while start + MIN_FRAGMENT_CHARS <= chars.len() {
-        let byte = |at: usize| chars.get(at).map_or(secret.len(), |(byte, _)| *byte);
         let seed = &secret[byte(start)..byte(start + MIN_FRAGMENT_CHARS)];
         if !out.contains(seed) {
             start += 1;
